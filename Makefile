@@ -1,0 +1,132 @@
+# memtrace: build, test and benchmark. `make V=1` shows full commands.
+OUTPUT ?= build
+ARCH ?= x86
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+MAKEFLAGS += --no-print-directory
+endif
+
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -DMEMTRACE_VERSION='"$(VERSION)"' \
+	-I$(OUTPUT)/bpf -Ibpf -Iuser $(LIBBPF_CFLAGS) -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 $(WARN) \
+	-Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
+
+# The program, minus main(): unit tests link against the same objects.
+CORE_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+CORE_OBJS := $(CORE_SRCS:user/%.c=$(OUTPUT)/user/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(OUTPUT)/fixtures/%)
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps deps-bench vmlinux test unit integration bench demo workloads \
+	install uninstall clean fixtures tools
+
+all: $(OUTPUT)/memtrace
+
+deps:
+	$(Q)tools/deps.sh build
+
+deps-bench:
+	$(Q)tools/deps.sh bench
+
+vmlinux:
+	$(Q)if [ ! -r /sys/kernel/btf/vmlinux ]; then \
+		echo "memtrace: cannot generate vmlinux.h: /sys/kernel/btf/vmlinux missing (kernel built without CONFIG_DEBUG_INFO_BTF)" >&2; \
+		exit 1; fi
+	$(call msg,GEN,vmlinux/$(ARCH)/vmlinux.h)
+	$(Q)mkdir -p vmlinux/$(ARCH)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+$(OUTPUT)/bpf/memtrace.bpf.o: bpf/memtrace.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bpf/memtrace.skel.h: $(OUTPUT)/bpf/memtrace.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name memtrace_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/bpf/memtrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/memtrace: $(OUTPUT)/user/main.o $(CORE_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+$(OUTPUT)/tests/%.o: tests/unit/%.c $(OUTPUT)/bpf/memtrace.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%: $(OUTPUT)/tests/%.o $(CORE_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+
+$(OUTPUT)/fixtures/%: tests/fixtures/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP $< -pthread -o $@
+
+$(OUTPUT)/tools/%: tools/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP $< -o $@
+
+fixtures: $(FIXTURE_BINS)
+tools: $(TOOL_BINS)
+
+unit: deps
+	$(Q)$(MAKE) $(UNIT_BINS)
+	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
+
+integration: deps
+	$(Q)$(MAKE) all fixtures
+	$(Q)python3 tests/integration/run.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures
+
+test: deps
+	$(Q)$(MAKE) unit
+	$(Q)$(MAKE) integration
+
+# Until the workload matrix exists, `make bench` is a short demo plus the
+# overhead benchmark.
+bench: deps
+	$(Q)$(MAKE) all fixtures tools
+	$(Q)tools/demo.sh $(OUTPUT)
+
+workloads:
+	$(Q)$(MAKE) -C workloads all BUILD=$(abspath $(OUTPUT))/workloads
+
+install: $(OUTPUT)/memtrace
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/bin/memtrace)
+	$(Q)install -D -m 0755 $(OUTPUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/memtrace
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

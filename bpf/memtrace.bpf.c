@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel side of memtrace: which tasks belong to the traced tree, and what
+ * each of its processes holds, exactly, at every change.
+ *
+ * RSS is read from mm->rss_stat[], a percpu_counter since 6.2: its "count"
+ * alone lags by up to ncpu * 32 pages, so every update sums the per-CPU parts
+ * too, as the kernel's percpu_counter_sum() does. No exported symbol gives the
+ * per-CPU offsets here (no KALLSYMS_ALL), so they are derived from a one-entry
+ * PERCPU_ARRAY: the address bpf_map_lookup_percpu_elem() returns for a CPU
+ * minus the array's own per-CPU base pointer.
+ *
+ * All changes of the tree's sums and peaks happen under one resilient spin
+ * lock, so a peak and the per-process breakdown recorded with it always
+ * describe the same instant.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "memtrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define MAX_CPUS 4096
+#define PF_KTHREAD 0x00200000
+#define EEXIST 17
+
+/* Set by user space before load. */
+const volatile __u32 page_shift = 12;
+const volatile __u32 nr_cpus = 1;
+const volatile __u64 thread_bytes;          /* task_struct slab object + small slabs */
+const volatile __u64 default_kstack_bytes = 16384;
+
+extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
+extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_tree_slot);
+} tree_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u32);
+	__type(value, struct mt_proc);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1048576);
+	__type(key, __u32);
+	__type(value, struct mt_task);
+} tasks SEC(".maps");
+
+/* Processes the task iterator must add, with the MT_PROC_* flags they start with. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} roots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_probe SEC(".maps");
+
+/* A new process record is too large for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_proc);
+} scratch SEC(".maps");
+
+__u64 cpu_offset[MAX_CPUS];
+__u32 cpu_offset_ready;
+__u64 iter_added; /* tasks the task iterator added in its last pass */
+
+/* A change of one process, applied under the tree lock. */
+struct mt_change {
+	__s64 pages[MT_NR_MEMBERS];
+	__s64 pgtables_bytes;
+	__s64 d_kstack_bytes;
+	__s64 d_threads;
+	__s64 d_procs;
+	__u32 set_pages;    /* bit per member: take pages[m] */
+	__u32 set_pgtables;
+	__u32 zero;         /* the process died: it holds nothing any more */
+	__u32 rss_event;    /* an rss_stat update: skipped before the first exec */
+};
+
+static __always_inline struct mt_tree_slot *tree_slot(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tree_map, &zero);
+}
+
+static __always_inline __s64 rss_bytes(const struct mt_mem *m)
+{
+	return (m->pages[MT_FILE] + m->pages[MT_ANON] + m->pages[MT_SHMEM]) << page_shift;
+}
+
+static __always_inline __s64 kernel_bytes(const struct mt_mem *m)
+{
+	return m->pgtables_bytes + m->kstack_bytes + m->threads * (__s64)thread_bytes;
+}
+
+/*
+ * The verifier forbids arithmetic on map pointers; copied through
+ * bpf_probe_read_kernel() the address becomes a plain number (root may).
+ */
+static __always_inline __u64 address_of(void *p)
+{
+	__u64 addr = 0;
+
+	bpf_probe_read_kernel(&addr, sizeof(addr), &p);
+	return addr;
+}
+
+struct mt_offset_ctx {
+	__u64 base;
+};
+
+static long learn_cpu_offset(__u32 cpu, struct mt_offset_ctx *ctx)
+{
+	__u32 zero = 0;
+	void *p;
+
+	if (cpu >= MAX_CPUS)
+		return 1;
+	p = bpf_map_lookup_percpu_elem(&cpu_probe, &zero, cpu);
+	if (!p)
+		return 1;
+	cpu_offset[cpu] = address_of(p) - ctx->base;
+	return 0;
+}
+
+static void learn_cpu_offsets(void)
+{
+	struct mt_offset_ctx ctx = {};
+	struct bpf_array *arr = (struct bpf_array *)address_of(&cpu_probe);
+
+	if (bpf_core_read(&ctx.base, sizeof(ctx.base), &arr->pptrs[0]) || !ctx.base)
+		return;
+	bpf_loop(nr_cpus, learn_cpu_offset, &ctx, 0);
+	cpu_offset_ready = 1;
+}
+
+struct mt_sum_ctx {
+	__u64 counters;
+	__s64 sum;
+};
+
+static long add_cpu_share(__u32 cpu, struct mt_sum_ctx *ctx)
+{
+	__s32 v = 0;
+
+	if (cpu >= MAX_CPUS)
+		return 1;
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)(ctx->counters + cpu_offset[cpu]));
+	ctx->sum += v;
+	return 0;
+}
+
+/* percpu_counter_sum(), clamped at zero as get_mm_counter() is. */
+static __s64 exact_counter(struct percpu_counter *pc)
+{
+	struct mt_sum_ctx ctx = {};
+
+	if (!cpu_offset_ready)
+		learn_cpu_offsets();
+	ctx.sum = BPF_CORE_READ(pc, count);
+	ctx.counters = (__u64)BPF_CORE_READ(pc, counters);
+	if (ctx.counters)
+		bpf_loop(nr_cpus, add_cpu_share, &ctx, 0);
+	return ctx.sum < 0 ? 0 : ctx.sum;
+}
+
+static __always_inline void read_mm(struct mm_struct *mm, struct mt_change *c)
+{
+	c->pages[MT_FILE] = exact_counter(&mm->rss_stat[MM_FILEPAGES]);
+	c->pages[MT_ANON] = exact_counter(&mm->rss_stat[MM_ANONPAGES]);
+	c->pages[MT_SWAP] = exact_counter(&mm->rss_stat[MM_SWAPENTS]);
+	c->pages[MT_SHMEM] = exact_counter(&mm->rss_stat[MM_SHMEMPAGES]);
+	c->set_pages = 0xf;
+	c->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
+	c->set_pgtables = 1;
+}
+
+static __always_inline __u64 kstack_of(struct task_struct *t)
+{
+	struct vm_struct *area = BPF_CORE_READ(t, stack_vm_area);
+	__u32 nr_pages;
+
+	if (!area)
+		return default_kstack_bytes;
+	nr_pages = BPF_CORE_READ(area, nr_pages);
+	return nr_pages ? (__u64)nr_pages << page_shift : default_kstack_bytes;
+}
+
+static __always_inline void snapshot_before_change(struct mt_proc *p, struct mt_tree *t)
+{
+	if (p->snap_gen[MT_PEAK_RSS] != t->gen[MT_PEAK_RSS]) {
+		p->at_peak[MT_PEAK_RSS] = p->cur;
+		p->snap_gen[MT_PEAK_RSS] = t->gen[MT_PEAK_RSS];
+	}
+	if (p->snap_gen[MT_PEAK_TOTAL] != t->gen[MT_PEAK_TOTAL]) {
+		p->at_peak[MT_PEAK_TOTAL] = p->cur;
+		p->snap_gen[MT_PEAK_TOTAL] = t->gen[MT_PEAK_TOTAL];
+	}
+}
+
+static __always_inline void mem_add_diff(struct mt_mem *dst, const struct mt_mem *now,
+					 const struct mt_mem *before)
+{
+	dst->pages[0] += now->pages[0] - before->pages[0];
+	dst->pages[1] += now->pages[1] - before->pages[1];
+	dst->pages[2] += now->pages[2] - before->pages[2];
+	dst->pages[3] += now->pages[3] - before->pages[3];
+	dst->pgtables_bytes += now->pgtables_bytes - before->pgtables_bytes;
+	dst->kstack_bytes += now->kstack_bytes - before->kstack_bytes;
+	dst->threads += now->threads - before->threads;
+}
+
+static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __u64 now)
+{
+	__s64 rss = rss_bytes(&t->cur);
+	__s64 kern = kernel_bytes(&t->cur);
+	__s64 own = rss_bytes(&p->cur);
+
+	if (rss > t->peak_bytes[MT_PEAK_RSS]) {
+		t->gen[MT_PEAK_RSS]++;
+		t->peak_bytes[MT_PEAK_RSS] = rss;
+		t->peak_ns[MT_PEAK_RSS] = now;
+		t->peak_mem[MT_PEAK_RSS] = t->cur;
+		p->at_peak[MT_PEAK_RSS] = p->cur;
+		p->snap_gen[MT_PEAK_RSS] = t->gen[MT_PEAK_RSS];
+	}
+	if (rss + kern > t->peak_bytes[MT_PEAK_TOTAL]) {
+		t->gen[MT_PEAK_TOTAL]++;
+		t->peak_bytes[MT_PEAK_TOTAL] = rss + kern;
+		t->peak_ns[MT_PEAK_TOTAL] = now;
+		t->peak_mem[MT_PEAK_TOTAL] = t->cur;
+		p->at_peak[MT_PEAK_TOTAL] = p->cur;
+		p->snap_gen[MT_PEAK_TOTAL] = t->gen[MT_PEAK_TOTAL];
+	}
+	if (kern > t->kernel_peak_bytes) {
+		t->kernel_peak_bytes = kern;
+		t->kernel_peak_ns = now;
+	}
+	if (t->cur.threads > t->threads_peak)
+		t->threads_peak = t->cur.threads;
+	if (t->procs_live > t->procs_peak)
+		t->procs_peak = t->procs_live;
+	if (own > rss_bytes(&p->own_peak)) {
+		p->own_peak = p->cur;
+		p->own_peak_ns = now;
+		p->own_peak_kernel_bytes = kernel_bytes(&p->cur);
+	}
+	if (p->cur.threads > p->peak_threads)
+		p->peak_threads = p->cur.threads;
+}
+
+/*
+ * Apply one change of process p to p and to the tree's sums, then raise the
+ * peaks it beats. Returns the tree gens after the change through gen_out
+ * (may be NULL). A timed-out lock loses the change; it is counted.
+ */
+static __always_inline int apply_change(struct mt_proc *p, const struct mt_change *c, __u64 now,
+					__u64 *gen_out)
+{
+	struct mt_tree_slot *slot = tree_slot();
+	struct mt_tree *t;
+	struct mt_mem before;
+	int applied = 0;
+
+	if (!slot)
+		return 0;
+	if (bpf_res_spin_lock(&slot->lock)) {
+		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
+		return 0;
+	}
+	t = &slot->tree;
+	if (p->flags & MT_PROC_DEAD)
+		goto unlock;
+	if (c->rss_event && (p->flags & MT_PROC_AWAIT_EXEC))
+		goto unlock;
+
+	snapshot_before_change(p, t);
+	before = p->cur;
+	if (c->zero) {
+		__builtin_memset(&p->cur, 0, sizeof(p->cur));
+	} else {
+		if (c->set_pages & 1)
+			p->cur.pages[0] = c->pages[0];
+		if (c->set_pages & 2)
+			p->cur.pages[1] = c->pages[1];
+		if (c->set_pages & 4)
+			p->cur.pages[2] = c->pages[2];
+		if (c->set_pages & 8)
+			p->cur.pages[3] = c->pages[3];
+		if (c->set_pgtables)
+			p->cur.pgtables_bytes = c->pgtables_bytes;
+		p->cur.kstack_bytes += c->d_kstack_bytes;
+		p->cur.threads += c->d_threads;
+	}
+	mem_add_diff(&t->cur, &p->cur, &before);
+	t->procs_live += c->d_procs;
+	if (c->d_procs > 0)
+		t->procs_total++;
+	if (c->d_threads > 0) {
+		t->threads_total += c->d_threads;
+		p->threads_total += c->d_threads;
+	}
+	t->events++;
+	check_peaks(t, p, now);
+	if (gen_out) {
+		gen_out[0] = t->gen[0];
+		gen_out[1] = t->gen[1];
+	}
+	applied = 1;
+unlock:
+	bpf_res_spin_unlock(&slot->lock);
+	return applied;
+}
+
+static __always_inline void count(__u64 *field)
+{
+	__sync_fetch_and_add(field, 1);
+}
+
+static __always_inline void count_tree(int which)
+{
+	struct mt_tree_slot *slot = tree_slot();
+
+	if (!slot)
+		return;
+	if (which == 0)
+		count(&slot->tree.map_full);
+	else if (which == 1)
+		count(&slot->tree.ringbuf_drops);
+	else
+		count(&slot->tree.faults);
+}
+
+#define COUNT_MAP_FULL 0
+#define COUNT_RINGBUF_DROP 1
+#define COUNT_FAULT 2
+
+/*
+ * Start following task t. cloner is the task that created it (NULL when found
+ * by the iterator). root_flags are MT_PROC_* flags for a process that starts
+ * the tree. Returns 1 when t was added.
+ */
+static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 root_flags,
+		      __u64 now, __u64 start_ns)
+{
+	struct mt_task task = {};
+	struct mt_change c = {};
+	struct mt_proc *p;
+	__u32 tid = BPF_CORE_READ(t, pid);
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	__u32 zero = 0;
+	long err;
+
+	task.tid = tid;
+	task.tgid = tgid;
+	task.start_ns = start_ns;
+	task.kstack_bytes = kstack_of(t);
+	if (cloner) {
+		task.ptid = BPF_CORE_READ(cloner, pid);
+		task.ppid = BPF_CORE_READ(cloner, tgid);
+	} else if (tid == tgid) {
+		task.ptid = BPF_CORE_READ(t, real_parent, pid);
+		task.ppid = BPF_CORE_READ(t, real_parent, tgid);
+	} else {
+		task.ptid = tgid;
+		task.ppid = tgid;
+	}
+	bpf_probe_read_kernel_str(task.comm, sizeof(task.comm), t->comm);
+	err = bpf_map_update_elem(&tasks, &tid, &task, BPF_NOEXIST);
+	if (err == -EEXIST)
+		return 0;
+	if (err) {
+		count_tree(COUNT_MAP_FULL);
+		return 0;
+	}
+
+	c.d_threads = 1;
+	c.d_kstack_bytes = task.kstack_bytes;
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p) {
+		struct mm_struct *mm = BPF_CORE_READ(t, mm);
+		struct mt_proc *fresh = bpf_map_lookup_elem(&scratch, &zero);
+
+		if (!fresh)
+			return 0;
+		__builtin_memset(fresh, 0, sizeof(*fresh));
+		fresh->tgid = tgid;
+		fresh->ppid = task.ppid;
+		fresh->start_ns = start_ns;
+		fresh->flags = root_flags;
+		fresh->snap_gen[0] = ~0ULL;
+		fresh->snap_gen[1] = ~0ULL;
+		__builtin_memcpy(fresh->comm, task.comm, sizeof(fresh->comm));
+		if (cloner && mm == BPF_CORE_READ(cloner, mm))
+			fresh->flags |= MT_PROC_SHARED_VM;
+		if (mm && !(fresh->flags & (MT_PROC_AWAIT_EXEC | MT_PROC_SHARED_VM)))
+			read_mm(mm, &c);
+		if (bpf_map_update_elem(&procs, &tgid, fresh, BPF_NOEXIST)) {
+			bpf_map_delete_elem(&tasks, &tid);
+			count_tree(COUNT_MAP_FULL);
+			return 0;
+		}
+		p = bpf_map_lookup_elem(&procs, &tgid);
+		if (!p)
+			return 0;
+		c.d_procs = 1;
+	}
+	__sync_fetch_and_add(&p->tasks_alive, 1);
+	apply_change(p, &c, now, NULL);
+	return 1;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid;
+	__u64 now;
+
+	if (!bpf_map_lookup_elem(&procs, &ptgid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	track_task(child, parent, 0, now, now);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = p->tgid;
+	__u32 tid = p->pid;
+	__u32 old = old_pid;
+	struct mt_change c = {};
+	struct mt_proc *proc;
+	struct mt_task *task;
+	struct mm_struct *mm;
+
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (!proc)
+		return 0;
+	/* A non-leader thread that execs takes over the leader's pid. */
+	if (old != tid) {
+		task = bpf_map_lookup_elem(&tasks, &old);
+		if (task) {
+			struct mt_task moved = *task;
+
+			moved.tid = tid;
+			bpf_map_delete_elem(&tasks, &old);
+			if (bpf_map_update_elem(&tasks, &tid, &moved, BPF_ANY))
+				count_tree(COUNT_MAP_FULL);
+		}
+	}
+	task = bpf_map_lookup_elem(&tasks, &tid);
+	if (task)
+		bpf_probe_read_kernel_str(task->comm, sizeof(task->comm), p->comm);
+	bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->comm);
+
+	mm = p->mm;
+	if (mm)
+		read_mm(mm, &c);
+	if (apply_change(proc, &c, bpf_ktime_get_ns(), NULL)) {
+		__sync_fetch_and_add(&proc->execs, 1);
+		__sync_fetch_and_and(&proc->flags, ~MT_PROC_AWAIT_EXEC);
+	}
+	return 0;
+}
+
+static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid)
+{
+	struct mt_proc_event *pe;
+
+	pe = bpf_ringbuf_reserve(&events, sizeof(*pe), 0);
+	if (pe) {
+		pe->kind = MT_EV_PROC_EXIT;
+		pe->pad = 0;
+		pe->proc = *proc;
+		bpf_ringbuf_submit(pe, 0);
+	} else {
+		count_tree(COUNT_RINGBUF_DROP);
+	}
+	bpf_map_delete_elem(&procs, &tgid);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 tid = p->pid;
+	__u32 tgid = p->tgid;
+	struct mt_task_event *te;
+	struct mt_change c = {};
+	struct mt_proc *proc;
+	struct mt_task *task;
+	__u64 faults, now;
+
+	task = bpf_map_lookup_elem(&tasks, &tid);
+	if (!task)
+		return 0;
+	now = bpf_ktime_get_ns();
+	faults = task->faults;
+	c.d_threads = -1;
+	c.d_kstack_bytes = -(__s64)task->kstack_bytes;
+
+	te = bpf_ringbuf_reserve(&events, sizeof(*te), 0);
+	if (te) {
+		te->kind = MT_EV_TASK_EXIT;
+		te->pad = 0;
+		te->task = *task;
+		te->task.exit_ns = now;
+		bpf_probe_read_kernel_str(te->task.comm, sizeof(te->task.comm), p->comm);
+		bpf_ringbuf_submit(te, 0);
+	} else {
+		count_tree(COUNT_RINGBUF_DROP);
+	}
+	bpf_map_delete_elem(&tasks, &tid);
+
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (!proc)
+		return 0;
+	__sync_fetch_and_add(&proc->faults, faults);
+	if (group_dead) {
+		c.zero = 1;
+		c.d_procs = -1;
+		apply_change(proc, &c, now, proc->exit_gen);
+		proc->exit_ns = now;
+		proc->exit_code = BPF_CORE_READ(p, exit_code);
+		if (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs)
+			bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->comm);
+		/* Before the count drops, so whoever drops it to zero sees it. */
+		__sync_fetch_and_or(&proc->flags, MT_PROC_DEAD);
+	} else {
+		apply_change(proc, &c, now, NULL);
+	}
+	/*
+	 * Threads of an exit_group() race past group_dead's thread to here; the
+	 * last task record out reports the process, so its fault count is whole.
+	 */
+	if (__sync_fetch_and_add(&proc->tasks_alive, -1) == 1 && (proc->flags & MT_PROC_DEAD))
+		report_proc(proc, tgid);
+	return 0;
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
+{
+	struct task_struct *owner = mm->owner;
+	struct task_struct *t = owner ? owner : bpf_get_current_task_btf();
+	struct mt_change c = {};
+	struct mt_proc *proc;
+	__u32 tgid = t->tgid;
+
+	proc = bpf_map_lookup_elem(&procs, &tgid);
+	if (!proc)
+		return 0;
+	/*
+	 * Only the mm the process runs on counts: this skips the new mm that
+	 * exec fills before switching to it (synced at the exec event), the
+	 * old one it frees after, and the teardown at exit.
+	 */
+	if (t->mm != mm)
+		return 0;
+	if (member < 0 || member >= MT_NR_MEMBERS)
+		return 0;
+	if (member == MM_FILEPAGES)
+		c.pages[MT_FILE] = exact_counter(&mm->rss_stat[MM_FILEPAGES]);
+	else if (member == MM_ANONPAGES)
+		c.pages[MT_ANON] = exact_counter(&mm->rss_stat[MM_ANONPAGES]);
+	else if (member == MM_SWAPENTS)
+		c.pages[MT_SWAP] = exact_counter(&mm->rss_stat[MM_SWAPENTS]);
+	else
+		c.pages[MT_SHMEM] = exact_counter(&mm->rss_stat[MM_SHMEMPAGES]);
+	c.set_pages = 1u << member;
+	c.pgtables_bytes = mm->pgtables_bytes.counter;
+	c.set_pgtables = 1;
+	c.rss_event = 1;
+	apply_change(proc, &c, bpf_ktime_get_ns(), NULL);
+	return 0;
+}
+
+static __always_inline void count_fault(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mt_task *task = bpf_map_lookup_elem(&tasks, &tid);
+
+	if (!task)
+		return;
+	__sync_fetch_and_add(&task->faults, 1);
+	count_tree(COUNT_FAULT);
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error)
+{
+	count_fault();
+	return 0;
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(on_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error)
+{
+	count_fault();
+	return 0;
+}
+
+/*
+ * Adds to the tree every task that belongs to it and is not yet followed: the
+ * roots user space named, their threads, and the children of followed
+ * processes. User space runs it until a pass adds nothing.
+ */
+SEC("iter/task")
+int track_existing(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	__u32 tid, tgid, ptgid;
+	__u32 *root_flags;
+	__u64 now;
+
+	if (!t)
+		return 0;
+	if (t->flags & PF_KTHREAD)
+		return 0;
+	tid = t->pid;
+	tgid = t->tgid;
+	if (bpf_map_lookup_elem(&tasks, &tid))
+		return 0;
+	root_flags = bpf_map_lookup_elem(&roots, &tgid);
+	ptgid = BPF_CORE_READ(t, real_parent, tgid);
+	if (!root_flags && !bpf_map_lookup_elem(&procs, &tgid) &&
+	    !bpf_map_lookup_elem(&procs, &ptgid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (track_task(t, NULL, root_flags ? *root_flags : MT_PROC_ATTACHED, now,
+		       root_flags && (*root_flags & MT_PROC_AWAIT_EXEC) ? now : t->start_time))
+		__sync_fetch_and_add(&iter_added, 1);
+	return 0;
+}

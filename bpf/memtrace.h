@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Layouts shared by the BPF side and user space: map values and ring-buffer
+ * records. Fixed-width types only, widest fields first, no pointers; the
+ * _Static_asserts at the end are compiled on both sides so the two views of a
+ * struct cannot drift apart.
+ */
+#ifndef MEMTRACE_H
+#define MEMTRACE_H
+
+#define MT_COMM_LEN 16
+
+/* Indices of the kernel's mm->rss_stat[] (enum MM_*PAGES in mm_types.h). */
+enum mt_member {
+	MT_FILE = 0,
+	MT_ANON = 1,
+	MT_SWAP = 2,
+	MT_SHMEM = 3,
+	MT_NR_MEMBERS = 4,
+};
+
+/* The two peaks whose per-process breakdown is kept. */
+enum mt_peak_kind {
+	MT_PEAK_RSS = 0,   /* user memory: file + anon + shmem */
+	MT_PEAK_TOTAL = 1, /* user memory + kernel memory */
+	MT_NR_PEAKS = 2,
+};
+
+enum mt_proc_flags {
+	MT_PROC_AWAIT_EXEC = 1 << 0, /* launched child: count nothing before its exec */
+	MT_PROC_DEAD = 1 << 1,
+	MT_PROC_SHARED_VM = 1 << 2,  /* vfork or CLONE_VM child: its pages are its parent's */
+	MT_PROC_ATTACHED = 1 << 3,   /* existed before memtrace attached */
+};
+
+enum mt_event_kind {
+	MT_EV_TASK_EXIT = 1,
+	MT_EV_PROC_EXIT = 2,
+};
+
+/* What one process (or the whole tree, summed) holds at one instant. */
+struct mt_mem {
+	__s64 pages[MT_NR_MEMBERS]; /* exact rss_stat counters, in pages */
+	__s64 pgtables_bytes;       /* mm->pgtables_bytes */
+	__s64 kstack_bytes;         /* kernel stacks of live threads */
+	__s64 threads;              /* live threads */
+};
+
+struct mt_proc {
+	struct mt_mem cur;
+	/* Value at the tree's latest peak of each kind; valid while
+	 * snap_gen[k] equals the tree's gen[k], else cur is that value. */
+	struct mt_mem at_peak[MT_NR_PEAKS];
+	struct mt_mem own_peak; /* at this process's own RSS peak */
+	__u64 snap_gen[MT_NR_PEAKS];
+	__u64 exit_gen[MT_NR_PEAKS]; /* the tree's gens when it died */
+	__u64 start_ns;
+	__u64 exit_ns;
+	__u64 own_peak_ns;
+	__s64 own_peak_kernel_bytes;
+	__u64 threads_total; /* threads ever, the leader included */
+	__s64 peak_threads;
+	__u64 faults;        /* of its threads that have exited */
+	__s64 tasks_alive;   /* task records not yet exited: the last one reports the process */
+	__u32 tgid;
+	__u32 ppid;
+	__u32 flags;
+	__u32 execs;
+	__s32 exit_code; /* task->exit_code of the last thread: wait status */
+	__u32 pad;
+	char comm[MT_COMM_LEN];
+};
+
+struct mt_task {
+	__u64 start_ns;
+	__u64 exit_ns;
+	__u64 faults;
+	__u64 kstack_bytes;
+	__u32 tid;
+	__u32 tgid;
+	__u32 ptid; /* the task that cloned it */
+	__u32 ppid; /* process of that task */
+	char comm[MT_COMM_LEN];
+};
+
+/* Counters of the tree as a whole. Everything the report calls "lost" is
+ * here, so that nothing is dropped without a number. */
+struct mt_tree {
+	struct mt_mem cur;
+	struct mt_mem peak_mem[MT_NR_PEAKS]; /* tree sums at each peak */
+	__u64 gen[MT_NR_PEAKS];              /* bumped at every new peak */
+	__s64 peak_bytes[MT_NR_PEAKS];
+	__u64 peak_ns[MT_NR_PEAKS];
+	__s64 kernel_peak_bytes;
+	__u64 kernel_peak_ns;
+	__s64 procs_live;
+	__s64 procs_peak;
+	__u64 procs_total;
+	__s64 threads_peak;
+	__u64 threads_total;
+	__u64 faults;
+	__u64 events;        /* events applied to the tree */
+	__u64 ringbuf_drops; /* records that did not fit the ring buffer */
+	__u64 map_full;      /* tasks or processes that did not fit their map */
+	__u64 lock_fails;    /* updates skipped: the tree lock timed out */
+	__u64 orphans;       /* events of a thread whose process was not found */
+};
+
+/* The tree lives in a one-entry array whose value starts with a lock; user
+ * space sees the lock as a plain word. */
+#ifdef __bpf__
+#define MT_LOCK_T struct bpf_res_spin_lock
+#else
+#define MT_LOCK_T struct { __u32 val; }
+#endif
+struct mt_tree_slot {
+	MT_LOCK_T lock;
+	__u32 pad;
+	struct mt_tree tree;
+};
+
+struct mt_task_event {
+	__u32 kind;
+	__u32 pad;
+	struct mt_task task;
+};
+
+struct mt_proc_event {
+	__u32 kind;
+	__u32 pad;
+	struct mt_proc proc;
+};
+
+_Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
+_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 12 * 8 + 6 * 4 + 16, "mt_proc layout");
+_Static_assert(sizeof(struct mt_task) == 64, "mt_task layout");
+_Static_assert(sizeof(struct mt_tree) == 56 * 3 + 8 * 6 + 8 * 13, "mt_tree layout");
+_Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");
+_Static_assert(sizeof(struct mt_task_event) == 72, "mt_task_event layout");
+_Static_assert(sizeof(struct mt_proc_event) == 8 + sizeof(struct mt_proc), "mt_proc_event layout");
+
+#endif /* MEMTRACE_H */

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Human-readable sizes, counts and times for the report. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "format.h"
+
+char *format_bytes(char *buf, size_t len, int64_t bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)llabs(bytes);
+	const char *sign = bytes < 0 ? "-" : "";
+	int u = -1;
+
+	if (llabs(bytes) < 1024) {
+		snprintf(buf, len, "%" PRId64 " B", bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	/* Rounding can carry into the next unit: 1023.96 KiB prints as 1.00 MiB. */
+	if (v >= 999.95 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (v < 9.995)
+		snprintf(buf, len, "%s%.2f %s", sign, v, units[u]);
+	else if (v < 99.95)
+		snprintf(buf, len, "%s%.1f %s", sign, v, units[u]);
+	else
+		snprintf(buf, len, "%s%.0f %s", sign, v, units[u]);
+	return buf;
+}
+
+char *format_count(char *buf, size_t len, int64_t n)
+{
+	char digits[32];
+	int nd, i, o = 0;
+	uint64_t mag = n < 0 ? (uint64_t)(-(n + 1)) + 1 : (uint64_t)n;
+
+	nd = snprintf(digits, sizeof(digits), "%" PRIu64, mag);
+	if (len == 0)
+		return buf;
+	if (n < 0 && o + 1 < (int)len)
+		buf[o++] = '-';
+	for (i = 0; i < nd && o + 1 < (int)len; i++) {
+		if (i > 0 && (nd - i) % 3 == 0) {
+			if (o + 2 >= (int)len)
+				break;
+			buf[o++] = ',';
+		}
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+char *format_ms(char *buf, size_t len, uint64_t ns)
+{
+	snprintf(buf, len, "%" PRIu64 ".%" PRIu64, ns / 1000000, (ns / 100000) % 10);
+	return buf;
+}

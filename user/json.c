@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <math.h>
+
+#include "json.h"
+
+void json_init(struct json *j, FILE *f)
+{
+	j->f = f;
+	j->depth = 0;
+	j->count[0] = 0;
+}
+
+void json_write_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/* Comma, newline and indent before a member; its key when inside an object. */
+static void member(struct json *j, const char *key)
+{
+	int i;
+
+	if (j->count[j->depth]++)
+		fputc(',', j->f);
+	if (j->depth)
+		fputc('\n', j->f);
+	for (i = 0; i < j->depth; i++)
+		fputs("  ", j->f);
+	if (key) {
+		json_write_string(j->f, key);
+		fputs(": ", j->f);
+	}
+}
+
+static void open_level(struct json *j, const char *key, char c)
+{
+	member(j, key);
+	fputc(c, j->f);
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->count[j->depth] = 0;
+}
+
+static void close_level(struct json *j, char c)
+{
+	int i, had = j->count[j->depth];
+
+	if (j->depth)
+		j->depth--;
+	if (had) {
+		fputc('\n', j->f);
+		for (i = 0; i < j->depth; i++)
+			fputs("  ", j->f);
+	}
+	fputc(c, j->f);
+	if (j->depth == 0)
+		fputc('\n', j->f);
+}
+
+void json_begin_object(struct json *j, const char *key)
+{
+	open_level(j, key, '{');
+}
+
+void json_end_object(struct json *j)
+{
+	close_level(j, '}');
+}
+
+void json_begin_array(struct json *j, const char *key)
+{
+	open_level(j, key, '[');
+}
+
+void json_end_array(struct json *j)
+{
+	close_level(j, ']');
+}
+
+void json_string(struct json *j, const char *key, const char *value)
+{
+	member(j, key);
+	json_write_string(j->f, value);
+}
+
+void json_int(struct json *j, const char *key, int64_t value)
+{
+	member(j, key);
+	fprintf(j->f, "%" PRId64, value);
+}
+
+void json_uint(struct json *j, const char *key, uint64_t value)
+{
+	member(j, key);
+	fprintf(j->f, "%" PRIu64, value);
+}
+
+void json_double(struct json *j, const char *key, double value)
+{
+	member(j, key);
+	if (isfinite(value))
+		fprintf(j->f, "%.6f", value);
+	else
+		fputs("null", j->f);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	member(j, key);
+	fputs("null", j->f);
+}

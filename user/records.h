@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What user space keeps of a run: one row per process (from its exit record,
+ * or read live at the end), optionally one row per thread, and the tree's
+ * counters. Pure logic, no BPF: the unit tests drive it directly.
+ */
+#ifndef MT_RECORDS_H
+#define MT_RECORDS_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memtrace.h"
+
+struct proc_row {
+	struct mt_proc p;
+	struct mt_mem at_peak[MT_NR_PEAKS]; /* resolved by records_finish() */
+	int live;                           /* still running when the report was made */
+};
+
+struct records {
+	struct proc_row *procs;
+	size_t nprocs, procs_cap;
+	struct mt_task *tasks; /* kept only when keep_tasks is set */
+	size_t ntasks, tasks_cap;
+	int keep_tasks;
+	uint64_t task_exits;   /* task exit records received */
+	uint64_t proc_exits;   /* process exit records received */
+	uint64_t live_tasks;   /* tasks still running at the end */
+	uint64_t live_faults;  /* faults of those */
+};
+
+void records_init(struct records *r, int keep_tasks);
+void records_free(struct records *r);
+int records_add_task(struct records *r, const struct mt_task *t, int live);
+int records_add_proc(struct records *r, const struct mt_proc *p, int live);
+/* Resolves every row's values at the tree's peaks, given the final tree. */
+void records_finish(struct records *r, const struct mt_tree *tree);
+
+/* Bytes, given the page size and the per-thread kernel cost. */
+int64_t mem_rss_bytes(const struct mt_mem *m, uint64_t page_size);
+int64_t mem_kernel_bytes(const struct mt_mem *m, uint64_t thread_bytes);
+
+/* Sorts rows by own peak RSS, largest first (ties: earlier start first). */
+void records_sort_by_peak(struct records *r);
+
+#endif

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Facts about this kernel that BPF cannot read: slab object sizes, page size. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "sysinfo.h"
+
+/* task_struct on 6.x x86-64 builds; only used when /sys/kernel/slab is absent. */
+#define TASK_STRUCT_FALLBACK 5824
+
+static int read_u64(const char *path, uint64_t *out)
+{
+	unsigned long long v;
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%llu", &v) == 1;
+	fclose(f);
+	if (!ok)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void sysinfo_read(struct sysinfo_mt *si)
+{
+	struct utsname u;
+	long ps = sysconf(_SC_PAGESIZE);
+
+	memset(si, 0, sizeof(*si));
+	si->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	while ((1ULL << si->page_shift) < si->page_size)
+		si->page_shift++;
+	if (read_u64("/sys/kernel/slab/task_struct/object_size", &si->task_struct_bytes) == 0 &&
+	    si->task_struct_bytes > 0) {
+		si->task_struct_from_slab = 1;
+	} else {
+		si->task_struct_bytes = TASK_STRUCT_FALLBACK;
+	}
+	if (uname(&u) == 0)
+		snprintf(si->kernel_release, sizeof(si->kernel_release), "%s", u.release);
+}
+
+uint64_t sysinfo_thread_bytes(const struct sysinfo_mt *si)
+{
+	return si->task_struct_bytes + MT_THREAD_SMALL_SLABS;
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The BPF side's lifecycle: open, configure, load, attach, read, close. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memtrace.skel.h"
+#include "tracer.h"
+
+static int libbpf_verbosity;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (libbpf_verbosity < 2 && level != LIBBPF_WARN)
+		return 0;
+	if (libbpf_verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	__u32 kind;
+
+	if (size < sizeof(kind))
+		return 0;
+	memcpy(&kind, data, sizeof(kind));
+	/* Never return an error here: libbpf would stop consuming the buffer. */
+	if (kind == MT_EV_TASK_EXIT && size >= sizeof(struct mt_task_event)) {
+		const struct mt_task_event *e = data;
+
+		if (records_add_task(t->rec, &e->task, 0))
+			t->record_failures++;
+	} else if (kind == MT_EV_PROC_EXIT && size >= sizeof(struct mt_proc_event)) {
+		const struct mt_proc_event *e = data;
+
+		if (records_add_proc(t->rec, &e->proc, 0))
+			t->record_failures++;
+	}
+	return 0;
+}
+
+static const char *load_error(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return "needs root (or CAP_BPF and CAP_PERFMON)";
+	if (err == -ENOENT || err == -ESRCH)
+		return "a tracepoint or kernel function this kernel lacks (see memtrace -vv)";
+	return strerror(-err);
+}
+
+int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
+{
+	struct memtrace_bpf *skel;
+	int err, ncpu;
+
+	memset(t, 0, sizeof(*t));
+	t->rec = rec;
+	libbpf_verbosity = s->verbose;
+	libbpf_set_print(print_libbpf);
+	sysinfo_read(&t->si);
+	t->thread_bytes = sysinfo_thread_bytes(&t->si);
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): /sys/kernel/btf/vmlinux\n");
+		return -1;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0) {
+		fprintf(stderr, "memtrace: cannot count CPUs: %s\n", strerror(-ncpu));
+		return -1;
+	}
+	skel = memtrace_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "memtrace: cannot open BPF object: %s\n", strerror(errno));
+		return -1;
+	}
+	t->skel = skel;
+	skel->rodata->page_shift = t->si.page_shift;
+	skel->rodata->nr_cpus = (unsigned int)ncpu;
+	skel->rodata->thread_bytes = t->thread_bytes;
+	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
+	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
+
+	err = memtrace_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "memtrace: cannot load BPF programs: %s\n", load_error(err));
+		goto fail;
+	}
+	err = memtrace_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "memtrace: cannot attach BPF programs: %s\n", load_error(err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, t, NULL);
+	if (!t->rb) {
+		fprintf(stderr, "memtrace: cannot open the ring buffer: %s\n", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	tracer_close(t);
+	return -1;
+}
+
+static int run_iterator_pass(struct tracer *t)
+{
+	char buf[64];
+	struct bpf_link *link;
+	int fd, n;
+
+	link = bpf_program__attach_iter(t->skel->progs.track_existing, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		n = -errno;
+		bpf_link__destroy(link);
+		return n;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	bpf_link__destroy(link);
+	return n;
+}
+
+int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int flags)
+{
+	int roots_fd = bpf_map__fd(t->skel->maps.roots);
+	int i, err, added = 0, passes;
+	__u32 key, val = flags;
+
+	for (i = 0; i < n; i++) {
+		key = (__u32)pids[i];
+		if (bpf_map_update_elem(roots_fd, &key, &val, BPF_ANY)) {
+			fprintf(stderr, "memtrace: cannot register process %d: %s\n", pids[i], strerror(errno));
+			return -1;
+		}
+	}
+	/* A pass may find a child before its parent is followed: repeat until quiet. */
+	for (passes = 0; passes < 1000; passes++) {
+		t->skel->bss->iter_added = 0;
+		err = run_iterator_pass(t);
+		if (err < 0) {
+			fprintf(stderr, "memtrace: cannot walk the task list: %s\n", strerror(-err));
+			return -1;
+		}
+		if (!t->skel->bss->iter_added)
+			break;
+		added += (int)t->skel->bss->iter_added;
+	}
+	for (i = 0; i < n; i++) {
+		key = (__u32)pids[i];
+		bpf_map_delete_elem(roots_fd, &key);
+	}
+	return added;
+}
+
+int tracer_epoll_fd(const struct tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int tracer_consume(struct tracer *t)
+{
+	return ring_buffer__consume(t->rb);
+}
+
+int tracer_read_tree(const struct tracer *t, struct mt_tree *out)
+{
+	struct mt_tree_slot slot;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tree_map), &zero, &slot))
+		return -1;
+	*out = slot.tree;
+	return 0;
+}
+
+int tracer_collect_live(struct tracer *t)
+{
+	int pfd = bpf_map__fd(t->skel->maps.procs), tfd = bpf_map__fd(t->skel->maps.tasks);
+	__u32 key, next, *prev = NULL;
+	struct mt_proc p;
+	struct mt_task task;
+
+	while (bpf_map_get_next_key(pfd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(pfd, &next, &p) == 0 && !(p.flags & MT_PROC_DEAD))
+			if (records_add_proc(t->rec, &p, 1))
+				t->record_failures++;
+		key = next;
+		prev = &key;
+	}
+	prev = NULL;
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(tfd, &next, &task) == 0)
+			if (records_add_task(t->rec, &task, 1))
+				t->record_failures++;
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+uint64_t tracer_recursion_misses(const struct tracer *t)
+{
+	struct bpf_program *prog;
+	uint64_t misses = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			misses += info.recursion_misses;
+	}
+	return misses;
+}
+
+void tracer_close(struct tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	memtrace_bpf__destroy(t->skel);
+	t->skel = NULL;
+}

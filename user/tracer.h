@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MT_TRACER_H
+#define MT_TRACER_H
+
+#include <sys/types.h>
+
+#include "options.h"
+#include "records.h"
+#include "sysinfo.h"
+
+struct memtrace_bpf;
+struct ring_buffer;
+
+struct tracer {
+	struct memtrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct records *rec;
+	struct sysinfo_mt si;
+	uint64_t thread_bytes;
+	uint64_t record_failures; /* records user space could not store (no memory) */
+};
+
+/* Loads and attaches everything. Prints one line and returns -1 on failure. */
+int tracer_open(struct tracer *t, const struct settings *s, struct records *rec);
+/*
+ * Follows the given processes (and, for attach, their threads and
+ * descendants) starting with flags (MT_PROC_*). Returns the number of tasks
+ * added, or -1.
+ */
+int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int flags);
+int tracer_epoll_fd(const struct tracer *t);
+/* Takes every record waiting in the ring buffer. */
+int tracer_consume(struct tracer *t);
+int tracer_read_tree(const struct tracer *t, struct mt_tree *out);
+/* Adds the processes and threads still followed to the records, as live. */
+int tracer_collect_live(struct tracer *t);
+/* Events that the kernel skipped because a program was already running on that CPU. */
+uint64_t tracer_recursion_misses(const struct tracer *t);
+void tracer_close(struct tracer *t);
+
+#endif
