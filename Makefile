@@ -38,6 +38,7 @@ TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps deps-bench vmlinux test unit integration bench demo workloads \
 	install uninstall clean fixtures tools
 

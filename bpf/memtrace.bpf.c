@@ -23,6 +23,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define MAX_CPUS 4096
+#define UNROLLED_CPUS 8
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
 
@@ -184,10 +185,24 @@ static __s64 exact_counter(struct percpu_counter *pc)
 
 	if (!cpu_offset_ready)
 		learn_cpu_offsets();
-	ctx.sum = BPF_CORE_READ(pc, count);
-	ctx.counters = (__u64)BPF_CORE_READ(pc, counters);
-	if (ctx.counters)
+	/* Plain loads: pc points into a trusted mm, the verifier guards them. */
+	ctx.sum = pc->count;
+	ctx.counters = (__u64)pc->counters;
+	if (!ctx.counters)
+		return ctx.sum < 0 ? 0 : ctx.sum;
+	if (nr_cpus <= UNROLLED_CPUS) {
+		/* nr_cpus is a load-time constant: the verifier drops what is unused. */
+		for (__u32 i = 0; i < UNROLLED_CPUS; i++) {
+			__s32 v = 0;
+
+			if (i >= nr_cpus)
+				break;
+			bpf_probe_read_kernel(&v, sizeof(v), (void *)(ctx.counters + cpu_offset[i]));
+			ctx.sum += v;
+		}
+	} else {
 		bpf_loop(nr_cpus, add_cpu_share, &ctx, 0);
+	}
 	return ctx.sum < 0 ? 0 : ctx.sum;
 }
 
@@ -200,6 +215,11 @@ static __always_inline void read_mm(struct mm_struct *mm, struct mt_change *c)
 	c->set_pages = 0xf;
 	c->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
 	c->set_pgtables = 1;
+}
+
+static __always_inline __u64 faults_of(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, min_flt) + BPF_CORE_READ(t, maj_flt);
 }
 
 static __always_inline __u64 kstack_of(struct task_struct *t)
@@ -352,15 +372,12 @@ static __always_inline void count_tree(int which)
 		return;
 	if (which == 0)
 		count(&slot->tree.map_full);
-	else if (which == 1)
-		count(&slot->tree.ringbuf_drops);
 	else
-		count(&slot->tree.faults);
+		count(&slot->tree.ringbuf_drops);
 }
 
 #define COUNT_MAP_FULL 0
 #define COUNT_RINGBUF_DROP 1
-#define COUNT_FAULT 2
 
 /*
  * Start following task t. cloner is the task that created it (NULL when found
@@ -382,6 +399,8 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 	task.tgid = tgid;
 	task.start_ns = start_ns;
 	task.kstack_bytes = kstack_of(t);
+	/* A new child starts at zero; a task found running starts from now. */
+	task.faults_base = cloner ? 0 : faults_of(t);
 	if (cloner) {
 		task.ptid = BPF_CORE_READ(cloner, pid);
 		task.ppid = BPF_CORE_READ(cloner, tgid);
@@ -405,7 +424,7 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 	c.d_kstack_bytes = task.kstack_bytes;
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
-		struct mm_struct *mm = BPF_CORE_READ(t, mm);
+		struct mm_struct *mm = t->mm;
 		struct mt_proc *fresh = bpf_map_lookup_elem(&scratch, &zero);
 
 		if (!fresh)
@@ -418,7 +437,7 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 		fresh->snap_gen[0] = ~0ULL;
 		fresh->snap_gen[1] = ~0ULL;
 		__builtin_memcpy(fresh->comm, task.comm, sizeof(fresh->comm));
-		if (cloner && mm == BPF_CORE_READ(cloner, mm))
+		if (cloner && mm == cloner->mm)
 			fresh->flags |= MT_PROC_SHARED_VM;
 		if (mm && !(fresh->flags & (MT_PROC_AWAIT_EXEC | MT_PROC_SHARED_VM)))
 			read_mm(mm, &c);
@@ -477,8 +496,12 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		}
 	}
 	task = bpf_map_lookup_elem(&tasks, &tid);
-	if (task)
+	if (task) {
 		bpf_probe_read_kernel_str(task->comm, sizeof(task->comm), p->comm);
+		/* The launched command counts from its exec, not memtrace's fork. */
+		if (proc->flags & MT_PROC_AWAIT_EXEC)
+			task->faults_base = faults_of(p);
+	}
 	bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->comm);
 
 	mm = p->mm;
@@ -522,7 +545,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!task)
 		return 0;
 	now = bpf_ktime_get_ns();
-	faults = task->faults;
+	faults = faults_of(p) - task->faults_base;
 	c.d_threads = -1;
 	c.d_kstack_bytes = -(__s64)task->kstack_bytes;
 
@@ -532,12 +555,19 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		te->pad = 0;
 		te->task = *task;
 		te->task.exit_ns = now;
+		te->task.faults = faults;
 		bpf_probe_read_kernel_str(te->task.comm, sizeof(te->task.comm), p->comm);
 		bpf_ringbuf_submit(te, 0);
 	} else {
 		count_tree(COUNT_RINGBUF_DROP);
 	}
 	bpf_map_delete_elem(&tasks, &tid);
+	{
+		struct mt_tree_slot *slot = tree_slot();
+
+		if (slot)
+			__sync_fetch_and_add(&slot->tree.faults, faults);
+	}
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);
 	if (!proc)
@@ -602,40 +632,17 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	return 0;
 }
 
-static __always_inline void count_fault(void)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mt_task *task = bpf_map_lookup_elem(&tasks, &tid);
-
-	if (!task)
-		return;
-	__sync_fetch_and_add(&task->faults, 1);
-	count_tree(COUNT_FAULT);
-}
-
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(on_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error)
-{
-	count_fault();
-	return 0;
-}
-
-SEC("tp_btf/page_fault_kernel")
-int BPF_PROG(on_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error)
-{
-	count_fault();
-	return 0;
-}
-
 /*
  * Adds to the tree every task that belongs to it and is not yet followed: the
  * roots user space named, their threads, and the children of followed
- * processes. User space runs it until a pass adds nothing.
+ * processes. User space runs it until a pass adds nothing, and once more to
+ * refresh the fault counts of live tasks before it reads them.
  */
 SEC("iter/task")
 int track_existing(struct bpf_iter__task *ctx)
 {
 	struct task_struct *t = ctx->task;
+	struct mt_task *followed;
 	__u32 tid, tgid, ptgid;
 	__u32 *root_flags;
 	__u64 now;
@@ -646,8 +653,12 @@ int track_existing(struct bpf_iter__task *ctx)
 		return 0;
 	tid = t->pid;
 	tgid = t->tgid;
-	if (bpf_map_lookup_elem(&tasks, &tid))
+	followed = bpf_map_lookup_elem(&tasks, &tid);
+	if (followed) {
+		/* Fault counts of live tasks live in the kernel: refresh them. */
+		followed->faults = faults_of(t) - followed->faults_base;
 		return 0;
+	}
 	root_flags = bpf_map_lookup_elem(&roots, &tgid);
 	ptgid = BPF_CORE_READ(t, real_parent, tgid);
 	if (!root_flags && !bpf_map_lookup_elem(&procs, &tgid) &&

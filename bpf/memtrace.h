@@ -74,7 +74,8 @@ struct mt_proc {
 struct mt_task {
 	__u64 start_ns;
 	__u64 exit_ns;
-	__u64 faults;
+	__u64 faults;      /* min_flt + maj_flt since followed; final at exit */
+	__u64 faults_base; /* the task's count when it was first followed */
 	__u64 kstack_bytes;
 	__u32 tid;
 	__u32 tgid;
@@ -98,7 +99,7 @@ struct mt_tree {
 	__u64 procs_total;
 	__s64 threads_peak;
 	__u64 threads_total;
-	__u64 faults;
+	__u64 faults;        /* of tasks that have exited */
 	__u64 events;        /* events applied to the tree */
 	__u64 ringbuf_drops; /* records that did not fit the ring buffer */
 	__u64 map_full;      /* tasks or processes that did not fit their map */
@@ -133,10 +134,10 @@ struct mt_proc_event {
 
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
 _Static_assert(sizeof(struct mt_proc) == 56 * 4 + 12 * 8 + 6 * 4 + 16, "mt_proc layout");
-_Static_assert(sizeof(struct mt_task) == 64, "mt_task layout");
+_Static_assert(sizeof(struct mt_task) == 72, "mt_task layout");
 _Static_assert(sizeof(struct mt_tree) == 56 * 3 + 8 * 6 + 8 * 13, "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");
-_Static_assert(sizeof(struct mt_task_event) == 72, "mt_task_event layout");
+_Static_assert(sizeof(struct mt_task_event) == 80, "mt_task_event layout");
 _Static_assert(sizeof(struct mt_proc_event) == 8 + sizeof(struct mt_proc), "mt_proc_event layout");
 
 #endif /* MEMTRACE_H */

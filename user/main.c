@@ -206,6 +206,8 @@ static void finish(struct session *ss)
 	s->record_failures = ss->tracer.record_failures;
 	s->si = &ss->tracer.si;
 	s->thread_bytes = ss->tracer.thread_bytes;
+	sysinfo_self_memory(&s->self_hwm_bytes, &s->self_rss_bytes);
+	s->faults = s->tree.faults + ss->rec.live_faults;
 	records_finish(&ss->rec, &s->tree);
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);

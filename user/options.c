@@ -61,7 +61,7 @@ void settings_init(struct settings *s)
 	s->top = 10;
 	s->max_tasks = 1048576;
 	s->max_procs = 262144;
-	s->ringbuf_bytes = 16UL << 20;
+	s->ringbuf_bytes = 4UL << 20;
 }
 
 /* One-line errors: argp writes its own to a memory stream that main() trims. */
@@ -164,7 +164,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->ringbuf_bytes = v;
 		break;
 	case 'h':
-		argp_state_help(state, state->out_stream, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		/* argp_state_help() is silent under ARGP_NO_ERRS. */
+		argp_help(state->root_argp, state->out_stream, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK,
+			  "memtrace");
 		s->exit_now = true;
 		break;
 	case 'V':
@@ -193,6 +195,52 @@ static int check_settings(struct settings *s)
 		return -1;
 	}
 	return 0;
+}
+
+static const struct argp_option *find_option(const char *arg)
+{
+	const struct argp_option *o;
+	size_t n;
+
+	for (o = options; o->name || o->key; o++) {
+		if (arg[1] == '-') {
+			n = strcspn(arg + 2, "=");
+			if (o->name && strlen(o->name) == n && strncmp(o->name, arg + 2, n) == 0)
+				return o;
+		} else if (o->key == arg[1] && o->key < 0x100) {
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * getopt's own messages take two lines, so argp runs silent (ARGP_NO_ERRS)
+ * and this names the option it could not take.
+ */
+static void explain_option_error(int argc, char **argv)
+{
+	const struct argp_option *o;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+		o = find_option(a);
+		if (!o) {
+			fprintf(stderr, "memtrace: unknown option '%s' (see memtrace --help)\n", a);
+			return;
+		}
+		if (o->arg && !strchr(a, '=') && (a[1] == '-' || a[2] == '\0') && i + 1 >= argc) {
+			fprintf(stderr, "memtrace: option '%s' needs a value (see memtrace --help)\n", a);
+			return;
+		}
+		if (o->arg && (a[1] == '-' ? !strchr(a, '=') : a[2] == '\0'))
+			i++;
+	}
+	fprintf(stderr, "memtrace: bad command line (see memtrace --help)\n");
 }
 
 /* Prints the first line argp or bad() wrote, so every usage error is one line. */
@@ -227,8 +275,8 @@ int parse_options(int argc, char **argv, struct settings *s)
 		return MT_EXIT_USAGE;
 	}
 	/* argp sees argv[0..dashdash) only; the command is left as it is. */
-	err = argp_parse(&argp, dashdash, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER,
-			 NULL, &in);
+	err = argp_parse(&argp, dashdash, argv,
+			 ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER | ARGP_NO_ERRS, NULL, &in);
 	fclose(in.errs);
 	if (!err && !s->exit_now) {
 		if (dashdash < argc) {
@@ -240,6 +288,8 @@ int parse_options(int argc, char **argv, struct settings *s)
 	if (err) {
 		if (errtext && *errtext)
 			print_first_line(errtext);
+		else if (err > 0)
+			explain_option_error(dashdash, argv);
 		free(errtext);
 		return MT_EXIT_USAGE;
 	}

@@ -149,7 +149,14 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %llu exits seen\n",
 		"Threads:", t->threads_total, t->threads_peak,
 		(unsigned long long)s->rec->task_exits);
-	fprintf(f, LABEL "%llu" "\n", "Page faults:", t->faults);
+	fprintf(f, LABEL "%llu" "\n", "Page faults:", (unsigned long long)s->faults);
 	print_lost(f, s);
+	if (all) {
+		char a[32], b[32];
+
+		fprintf(f, LABEL "peak %s, now %s\n", "memtrace's own RSS:",
+			format_bytes(a, sizeof(a), (int64_t)s->self_hwm_bytes),
+			format_bytes(b, sizeof(b), (int64_t)s->self_rss_bytes));
+	}
 	print_processes(f, s, top, all);
 }

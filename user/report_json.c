@@ -139,7 +139,7 @@ void report_json(FILE *f, const struct summary *s)
 	json_uint(&j, "exits_seen", s->rec->task_exits);
 	json_uint(&j, "still_running", s->rec->live_tasks);
 	json_end_object(&j);
-	json_uint(&j, "page_faults", t->faults);
+	json_uint(&j, "page_faults", s->faults);
 
 	json_begin_object(&j, "events");
 	json_uint(&j, "applied", t->events);
@@ -149,6 +149,11 @@ void report_json(FILE *f, const struct summary *s)
 	json_uint(&j, "lock_timeouts", t->lock_fails);
 	json_uint(&j, "recursion_misses", s->recursion_misses);
 	json_uint(&j, "no_memory", s->record_failures);
+	json_end_object(&j);
+
+	json_begin_object(&j, "memtrace_self");
+	json_uint(&j, "vmhwm_bytes", s->self_hwm_bytes);
+	json_uint(&j, "vmrss_bytes", s->self_rss_bytes);
 	json_end_object(&j);
 
 	json_begin_array(&j, "per_process");

@@ -29,6 +29,9 @@ struct summary {
 	struct records *rec;
 	const struct sysinfo_mt *si;
 	uint64_t thread_bytes;
+	uint64_t faults;         /* page faults of the tree, live threads included */
+	uint64_t self_hwm_bytes; /* memtrace's own peak RSS */
+	uint64_t self_rss_bytes;
 };
 
 /* Lost events of every kind, summed. */

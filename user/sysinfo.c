@@ -49,3 +49,21 @@ uint64_t sysinfo_thread_bytes(const struct sysinfo_mt *si)
 {
 	return si->task_struct_bytes + MT_THREAD_SMALL_SLABS;
 }
+
+void sysinfo_self_memory(uint64_t *hwm_bytes, uint64_t *rss_bytes)
+{
+	char line[256];
+	unsigned long long kib;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	*hwm_bytes = *rss_bytes = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+			*hwm_bytes = kib * 1024;
+		else if (sscanf(line, "VmRSS: %llu kB", &kib) == 1)
+			*rss_bytes = kib * 1024;
+	}
+	fclose(f);
+}

@@ -22,6 +22,8 @@ struct sysinfo_mt {
 };
 
 void sysinfo_read(struct sysinfo_mt *si);
+/* memtrace's own peak and current RSS, from /proc/self/status. */
+void sysinfo_self_memory(uint64_t *hwm_bytes, uint64_t *rss_bytes);
 /* Bytes of kernel memory one thread costs, by the model above. */
 uint64_t sysinfo_thread_bytes(const struct sysinfo_mt *si);
 

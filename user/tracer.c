@@ -3,8 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,8 +49,10 @@ static int on_record(void *ctx, void *data, size_t size)
 
 static const char *load_error(int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EPERM)
 		return "needs root (or CAP_BPF and CAP_PERFMON)";
+	if (err == -EACCES)
+		return "the kernel's verifier refused a program (memtrace -vv shows why)";
 	if (err == -ENOENT || err == -ESRCH)
 		return "a tracepoint or kernel function this kernel lacks (see memtrace -vv)";
 	return strerror(-err);
@@ -57,6 +61,7 @@ static const char *load_error(int err)
 int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 {
 	struct memtrace_bpf *skel;
+	const char *btf;
 	int err, ncpu;
 
 	memset(t, 0, sizeof(*t));
@@ -66,8 +71,12 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	sysinfo_read(&t->si);
 	t->thread_bytes = sysinfo_thread_bytes(&t->si);
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): /sys/kernel/btf/vmlinux\n");
+	/* MEMTRACE_BTF_PATH lets the tests play a kernel without BTF. */
+	btf = getenv("MEMTRACE_BTF_PATH");
+	if (!btf)
+		btf = "/sys/kernel/btf/vmlinux";
+	if (access(btf, R_OK)) {
+		fprintf(stderr, "memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): %s\n", btf);
 		return -1;
 	}
 	ncpu = libbpf_num_possible_cpus();
@@ -98,6 +107,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 		fprintf(stderr, "memtrace: cannot attach BPF programs: %s\n", load_error(err));
 		goto fail;
 	}
+	/* libbpf has freed the kernel's BTF it parsed: give that memory back. */
+	malloc_trim(0);
 	t->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, t, NULL);
 	if (!t->rb) {
 		fprintf(stderr, "memtrace: cannot open the ring buffer: %s\n", strerror(errno));
@@ -186,13 +197,23 @@ int tracer_read_tree(const struct tracer *t, struct mt_tree *out)
 	return 0;
 }
 
+static int by_tgid(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+
+	return x->p.tgid < y->p.tgid ? -1 : x->p.tgid > y->p.tgid;
+}
+
 int tracer_collect_live(struct tracer *t)
 {
 	int pfd = bpf_map__fd(t->skel->maps.procs), tfd = bpf_map__fd(t->skel->maps.tasks);
 	__u32 key, next, *prev = NULL;
+	size_t first_live = t->rec->nprocs;
 	struct mt_proc p;
 	struct mt_task task;
 
+	if (run_iterator_pass(t) < 0)
+		t->record_failures++;
 	while (bpf_map_get_next_key(pfd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(pfd, &next, &p) == 0 && !(p.flags & MT_PROC_DEAD))
 			if (records_add_proc(t->rec, &p, 1))
@@ -200,11 +221,22 @@ int tracer_collect_live(struct tracer *t)
 		key = next;
 		prev = &key;
 	}
+	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
+	      by_tgid);
 	prev = NULL;
 	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(tfd, &next, &task) == 0)
+		if (bpf_map_lookup_elem(tfd, &next, &task) == 0) {
+			struct proc_row want, *row;
+
 			if (records_add_task(t->rec, &task, 1))
 				t->record_failures++;
+			/* A live process's faults: its exited threads' plus these. */
+			want.p.tgid = task.tgid;
+			row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
+				      sizeof(struct proc_row), by_tgid);
+			if (row)
+				row->p.faults += task.faults;
+		}
 		key = next;
 		prev = &key;
 	}

@@ -32,7 +32,10 @@ int tracer_epoll_fd(const struct tracer *t);
 /* Takes every record waiting in the ring buffer. */
 int tracer_consume(struct tracer *t);
 int tracer_read_tree(const struct tracer *t, struct mt_tree *out);
-/* Adds the processes and threads still followed to the records, as live. */
+/*
+ * Adds the processes and threads still followed to the records, as live,
+ * with their fault counts brought up to date.
+ */
 int tracer_collect_live(struct tracer *t);
 /* Events that the kernel skipped because a program was already running on that CPU. */
 uint64_t tracer_recursion_misses(const struct tracer *t);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Process rows, and each process's share of the tree's peaks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "records.h"
+
+static struct mt_mem mem(long anon, long file, long threads)
+{
+	struct mt_mem m;
+
+	memset(&m, 0, sizeof(m));
+	m.pages[MT_ANON] = anon;
+	m.pages[MT_FILE] = file;
+	m.threads = threads;
+	m.kstack_bytes = threads * 16384;
+	m.pgtables_bytes = 8192;
+	return m;
+}
+
+static struct mt_proc proc(unsigned tgid)
+{
+	struct mt_proc p;
+
+	memset(&p, 0, sizeof(p));
+	p.tgid = tgid;
+	return p;
+}
+
+static void share_of_the_peak(void **state)
+{
+	struct records r;
+	struct mt_tree tree;
+	struct mt_proc died_at_peak = proc(1), died_before = proc(2), live_changed = proc(3),
+		       live_still = proc(4);
+
+	(void)state;
+	memset(&tree, 0, sizeof(tree));
+	tree.gen[MT_PEAK_RSS] = 7;
+	tree.gen[MT_PEAK_TOTAL] = 9;
+
+	/* Held 100 pages at the last peak (gen 7), died after it. */
+	died_at_peak.at_peak[MT_PEAK_RSS] = mem(100, 0, 1);
+	died_at_peak.snap_gen[MT_PEAK_RSS] = 7;
+	died_at_peak.exit_gen[MT_PEAK_RSS] = 7;
+	/* Died before the last peak: holds nothing at it. */
+	died_before.at_peak[MT_PEAK_RSS] = mem(500, 0, 1);
+	died_before.snap_gen[MT_PEAK_RSS] = 5;
+	died_before.exit_gen[MT_PEAK_RSS] = 5;
+	/* Changed since the peak: its snapshot is the value at the peak. */
+	live_changed.cur = mem(1, 1, 1);
+	live_changed.at_peak[MT_PEAK_RSS] = mem(40, 2, 3);
+	live_changed.snap_gen[MT_PEAK_RSS] = 7;
+	/* Unchanged since before the peak: its current value is the value at it. */
+	live_still.cur = mem(30, 3, 1);
+	live_still.at_peak[MT_PEAK_RSS] = mem(999, 9, 9);
+	live_still.snap_gen[MT_PEAK_RSS] = 6;
+
+	records_init(&r, 0);
+	assert_int_equal(records_add_proc(&r, &died_at_peak, 0), 0);
+	assert_int_equal(records_add_proc(&r, &died_before, 0), 0);
+	assert_int_equal(records_add_proc(&r, &live_changed, 1), 0);
+	assert_int_equal(records_add_proc(&r, &live_still, 1), 0);
+	records_finish(&r, &tree);
+
+	assert_int_equal(r.procs[0].at_peak[MT_PEAK_RSS].pages[MT_ANON], 100);
+	assert_int_equal(r.procs[1].at_peak[MT_PEAK_RSS].pages[MT_ANON], 0);
+	assert_int_equal(r.procs[1].at_peak[MT_PEAK_RSS].threads, 0);
+	assert_int_equal(r.procs[2].at_peak[MT_PEAK_RSS].pages[MT_ANON], 40);
+	assert_int_equal(r.procs[2].at_peak[MT_PEAK_RSS].threads, 3);
+	assert_int_equal(r.procs[3].at_peak[MT_PEAK_RSS].pages[MT_ANON], 30);
+	/* The total peak's gen (9) matches none of the dead rows: they hold nothing. */
+	assert_int_equal(r.procs[0].at_peak[MT_PEAK_TOTAL].pages[MT_ANON], 0);
+	assert_int_equal(r.procs[3].at_peak[MT_PEAK_TOTAL].pages[MT_ANON], 30);
+	assert_int_equal(r.proc_exits, 2);
+	records_free(&r);
+}
+
+static void tasks_kept_only_when_asked(void **state)
+{
+	struct records r;
+	struct mt_task t;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.faults = 5;
+	records_init(&r, 0);
+	records_add_task(&r, &t, 0);
+	records_add_task(&r, &t, 1);
+	records_add_task(&r, &t, 1);
+	assert_int_equal(r.task_exits, 1);
+	assert_int_equal(r.live_tasks, 2);
+	assert_int_equal(r.live_faults, 10);
+	assert_int_equal(r.ntasks, 0);
+	records_free(&r);
+
+	records_init(&r, 1);
+	for (int i = 0; i < 1000; i++) {
+		t.tid = (unsigned)i;
+		assert_int_equal(records_add_task(&r, &t, 0), 0);
+	}
+	assert_int_equal(r.ntasks, 1000);
+	assert_int_equal(r.tasks[999].tid, 999);
+	records_free(&r);
+}
+
+static void sorted_by_own_peak(void **state)
+{
+	struct records r;
+	struct mt_proc a = proc(1), b = proc(2), c = proc(3);
+
+	(void)state;
+	a.own_peak = mem(10, 0, 1);
+	b.own_peak = mem(30, 0, 1);
+	c.own_peak = mem(10, 0, 1);
+	a.start_ns = 5;
+	c.start_ns = 1;
+	records_init(&r, 0);
+	records_add_proc(&r, &a, 0);
+	records_add_proc(&r, &b, 0);
+	records_add_proc(&r, &c, 0);
+	records_sort_by_peak(&r);
+	assert_int_equal(r.procs[0].p.tgid, 2);
+	assert_int_equal(r.procs[1].p.tgid, 3); /* same peak: earlier start first */
+	assert_int_equal(r.procs[2].p.tgid, 1);
+	records_free(&r);
+}
+
+static void byte_sums(void **state)
+{
+	struct mt_mem m = mem(3, 2, 4);
+
+	(void)state;
+	m.pages[MT_SHMEM] = 1;
+	m.pages[MT_SWAP] = 100; /* never part of RSS */
+	assert_int_equal(mem_rss_bytes(&m, 4096), 6 * 4096);
+	assert_int_equal(mem_kernel_bytes(&m, 6640), 8192 + 4 * 16384 + 4 * 6640);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(share_of_the_peak),
+		cmocka_unit_test(tasks_kept_only_when_asked),
+		cmocka_unit_test(sorted_by_own_peak),
+		cmocka_unit_test(byte_sums),
+	};
+
+	return cmocka_run_group_tests_name("records", tests, NULL, NULL);
+}
