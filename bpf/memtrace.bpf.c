@@ -441,6 +441,7 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 			fresh->flags |= MT_PROC_SHARED_VM;
 		if (mm && !(fresh->flags & (MT_PROC_AWAIT_EXEC | MT_PROC_SHARED_VM)))
 			read_mm(mm, &c);
+		fresh->first_rss_pages = c.pages[MT_FILE] + c.pages[MT_ANON] + c.pages[MT_SHMEM];
 		if (bpf_map_update_elem(&procs, &tgid, fresh, BPF_NOEXIST)) {
 			bpf_map_delete_elem(&tasks, &tid);
 			count_tree(COUNT_MAP_FULL);

@@ -58,6 +58,7 @@ struct mt_proc {
 	__u64 exit_ns;
 	__u64 own_peak_ns;
 	__s64 own_peak_kernel_bytes;
+	__s64 first_rss_pages; /* file + anon + shmem when first followed */
 	__u64 threads_total; /* threads ever, the leader included */
 	__s64 peak_threads;
 	__u64 faults;        /* of its threads that have exited */
@@ -133,7 +134,7 @@ struct mt_proc_event {
 };
 
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
-_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 12 * 8 + 6 * 4 + 16, "mt_proc layout");
+_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 13 * 8 + 6 * 4 + 16, "mt_proc layout");
 _Static_assert(sizeof(struct mt_task) == 72, "mt_task layout");
 _Static_assert(sizeof(struct mt_tree) == 56 * 3 + 8 * 6 + 8 * 13, "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");

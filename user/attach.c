@@ -72,6 +72,10 @@ int attach_check_pids(const pid_t *pids, int n)
 				pids[i], v);
 			return -1;
 		}
+		if (status_field(pids[i], "State", v, sizeof(v)) == 0 && (v[0] == 'Z' || v[0] == 'X')) {
+			fprintf(stderr, "memtrace: cannot attach to %d: it has already exited\n", pids[i]);
+			return -1;
+		}
 		if ((status_field(pids[i], "Kthread", v, sizeof(v)) == 0 && strcmp(v, "1") == 0) ||
 		    status_field(pids[i], "VmSize", v, sizeof(v)) != 0) {
 			fprintf(stderr, "memtrace: cannot attach to %d: it is a kernel thread, which has no user memory\n",

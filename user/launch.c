@@ -2,6 +2,9 @@
 /* Starting the command so that no event of it is missed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +15,60 @@
 #include "exitcodes.h"
 #include "launch.h"
 
-static void child_main(char **argv, int go_rd, int err_wr, pid_t parent, const sigset_t *mask)
+int run_as_lookup(const char *user, struct run_as *as)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long id;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		id = strtoul(user, &end, 10);
+		if (*user && !*end)
+			pw = getpwuid((uid_t)id);
+	}
+	if (!pw) {
+		fprintf(stderr, "memtrace: unknown user '%s' for -u\n", user);
+		return -1;
+	}
+	as->name = strdup(pw->pw_name);
+	as->uid = pw->pw_uid;
+	as->gid = pw->pw_gid;
+	as->home = strdup(pw->pw_dir ? pw->pw_dir : "/");
+	if (!as->name || !as->home) {
+		fprintf(stderr, "memtrace: cannot look up user '%s': out of memory\n", user);
+		return -1;
+	}
+	return 0;
+}
+
+static void child_fail(int err_wr, enum launch_stage stage, int err)
+{
+	int msg[2] = { (int)stage, err };
+
+	if (write(err_wr, msg, sizeof(msg)) < 0) {
+		/* nothing left to tell anyone */
+	}
+	if (stage == LAUNCH_EXEC && err == ENOENT)
+		_exit(MT_EXIT_NOTFOUND);
+	_exit(stage == LAUNCH_EXEC ? MT_EXIT_NOEXEC : MT_EXIT_FAILURE);
+}
+
+static void become(const struct run_as *as, int err_wr)
+{
+	if (initgroups(as->name, as->gid) || setgid(as->gid) || setuid(as->uid))
+		child_fail(err_wr, LAUNCH_SET_USER, errno);
+	setenv("HOME", as->home, 1);
+	setenv("USER", as->name, 1);
+	setenv("LOGNAME", as->name, 1);
+}
+
+static void child_main(char **argv, int go_rd, int err_wr, pid_t parent, const sigset_t *mask,
+		       const struct run_as *as)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD };
 	char go;
-	int err;
 	size_t i;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
@@ -28,15 +80,14 @@ static void child_main(char **argv, int go_rd, int err_wr, pid_t parent, const s
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (as)
+		become(as, err_wr);
 	execvp(argv[0], argv);
-	err = errno;
-	if (write(err_wr, &err, sizeof(err)) < 0) {
-		/* nothing left to tell anyone */
-	}
-	_exit(err == ENOENT ? MT_EXIT_NOTFOUND : MT_EXIT_NOEXEC);
+	child_fail(err_wr, LAUNCH_EXEC, errno);
 }
 
-int launch_prepare(struct child *c, char **argv, const sigset_t *child_mask)
+int launch_prepare(struct child *c, char **argv, const sigset_t *child_mask,
+		   const struct run_as *as)
 {
 	int go[2], err[2];
 	pid_t parent = getpid();
@@ -62,7 +113,7 @@ int launch_prepare(struct child *c, char **argv, const sigset_t *child_mask)
 	if (c->pid == 0) {
 		close(go[1]);
 		close(err[0]);
-		child_main(argv, go[0], err[1], parent, child_mask);
+		child_main(argv, go[0], err[1], parent, child_mask, as);
 	}
 	close(go[0]);
 	close(err[1]);
@@ -71,10 +122,10 @@ int launch_prepare(struct child *c, char **argv, const sigset_t *child_mask)
 	return 0;
 }
 
-int launch_release(struct child *c)
+int launch_release(struct child *c, enum launch_stage *stage)
 {
 	char go = 1;
-	int exec_errno = 0;
+	int msg[2] = { 0, 0 };
 	ssize_t n;
 
 	if (write(c->go_fd, &go, 1) != 1)
@@ -82,11 +133,14 @@ int launch_release(struct child *c)
 	close(c->go_fd);
 	c->go_fd = -1;
 	do {
-		n = read(c->err_fd, &exec_errno, sizeof(exec_errno));
+		n = read(c->err_fd, msg, sizeof(msg));
 	} while (n < 0 && errno == EINTR);
 	close(c->err_fd);
 	c->err_fd = -1;
-	return n == (ssize_t)sizeof(exec_errno) ? exec_errno : 0;
+	if (n != (ssize_t)sizeof(msg))
+		return 0;
+	*stage = (enum launch_stage)msg[0];
+	return msg[1] ? msg[1] : EIO;
 }
 
 void launch_abort(struct child *c)

@@ -5,6 +5,23 @@
 #include <signal.h>
 #include <sys/types.h>
 
+/* Who the command runs as (-u). */
+struct run_as {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+	const char *home;
+};
+
+/* Resolves a user name or numeric uid. Prints one line and returns -1 if unknown. */
+int run_as_lookup(const char *user, struct run_as *as);
+
+/* Why the child did not get to run the command. */
+enum launch_stage {
+	LAUNCH_EXEC = 0,     /* execvp() failed */
+	LAUNCH_SET_USER = 1, /* dropping to the -u user failed */
+};
+
 /* A command forked but held before exec until tracing is attached. */
 struct child {
 	pid_t pid;
@@ -17,9 +34,13 @@ struct child {
  * and gets child_mask as its signal mask and default dispositions back before
  * exec. Returns 0, or -1 with errno.
  */
-int launch_prepare(struct child *c, char **argv, const sigset_t *child_mask);
-/* Lets the child exec. Returns 0 once it has, or the exec's errno. */
-int launch_release(struct child *c);
+int launch_prepare(struct child *c, char **argv, const sigset_t *child_mask,
+		   const struct run_as *as);
+/*
+ * Lets the child exec. Returns 0 once it has, or the errno that stopped it,
+ * with the step that failed in *stage.
+ */
+int launch_release(struct child *c, enum launch_stage *stage);
 /* Kills and reaps a child that must not run untraced. */
 void launch_abort(struct child *c);
 

@@ -99,10 +99,31 @@ static int reap_child(struct session *ss)
 static int wait_for_end(struct session *ss)
 {
 	struct epoll_event evs[4];
-	int i, n;
+	uint64_t deadline = 0, kill_at = 0;
+	int i, n, timeout;
 
+	if (ss->set.duration_s > 0)
+		deadline = ss->sum.start_ns + (uint64_t)(ss->set.duration_s * 1e9);
 	for (;;) {
-		n = epoll_wait(ss->epfd, evs, 4, POLL_MS);
+		uint64_t now = now_ns();
+
+		timeout = POLL_MS;
+		if (deadline && now >= deadline) {
+			deadline = 0;
+			ss->sum.timed_out = 1;
+			if (!ss->set.command)
+				return 0;
+			/* As timeout(1) does: TERM, and KILL if it lingers. */
+			kill(ss->child.pid, SIGTERM);
+			kill_at = now + 5000000000ULL;
+		} else if (deadline && (deadline - now) / 1000000 < (uint64_t)timeout) {
+			timeout = (int)((deadline - now) / 1000000) + 1;
+		}
+		if (kill_at && now >= kill_at) {
+			kill(ss->child.pid, SIGKILL);
+			kill_at = 0;
+		}
+		n = epoll_wait(ss->epfd, evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "memtrace: cannot wait for events: %s\n", strerror(errno));
 			return -1;
@@ -128,9 +149,13 @@ static int wait_for_end(struct session *ss)
 
 static int start_command(struct session *ss)
 {
+	enum launch_stage stage = LAUNCH_EXEC;
+	struct run_as as;
 	int err;
 
-	if (launch_prepare(&ss->child, ss->set.command, &ss->old_mask)) {
+	if (ss->set.user && run_as_lookup(ss->set.user, &as))
+		return MT_EXIT_USAGE;
+	if (launch_prepare(&ss->child, ss->set.command, &ss->old_mask, ss->set.user ? &as : NULL)) {
 		fprintf(stderr, "memtrace: cannot start '%s': %s\n", ss->set.command[0], strerror(errno));
 		return MT_EXIT_FAILURE;
 	}
@@ -144,12 +169,18 @@ static int start_command(struct session *ss)
 		return MT_EXIT_FAILURE;
 	}
 	ss->sum.start_ns = now_ns();
-	err = launch_release(&ss->child);
+	err = launch_release(&ss->child, &stage);
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
 	if (err) {
-		fprintf(stderr, "memtrace: cannot run '%s': %s\n", ss->set.command[0], strerror(err));
+		if (stage == LAUNCH_SET_USER)
+			fprintf(stderr, "memtrace: cannot run '%s' as user '%s': %s\n",
+				ss->set.command[0], ss->set.user, strerror(err));
+		else
+			fprintf(stderr, "memtrace: cannot run '%s': %s\n", ss->set.command[0], strerror(err));
 		while (waitpid(ss->child.pid, NULL, 0) < 0 && errno == EINTR)
 			;
+		if (stage == LAUNCH_SET_USER)
+			return MT_EXIT_FAILURE;
 		return err == ENOENT ? MT_EXIT_NOTFOUND : MT_EXIT_NOEXEC;
 	}
 	ss->pidfd = (int)syscall(SYS_pidfd_open, ss->child.pid, 0);

@@ -38,6 +38,7 @@ enum {
 	OPT_MAX_TASKS,
 	OPT_MAX_PROCS,
 	OPT_RINGBUF,
+	OPT_DURATION,
 };
 
 static const struct argp_option options[] = {
@@ -49,6 +50,8 @@ static const struct argp_option options[] = {
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
 	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 262144)", 0 },
+	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", OPTION_HIDDEN, "Ring buffer size, a power of two >= 4096 (tests)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
@@ -173,6 +176,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		fprintf(state->out_stream, "%s\n", argp_program_version);
 		s->exit_now = true;
 		break;
+	case 'u':
+		if (!*arg)
+			return bad(state, "empty user name for -u%s", "");
+		s->user = arg;
+		break;
+	case OPT_DURATION: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(arg, &end);
+		if (errno || end == arg || *end || !(d > 0) || d > 1e7)
+			return bad(state, "bad duration '%s' for --duration: want seconds > 0", arg);
+		s->duration_s = d;
+		break;
+	}
 	case ARGP_KEY_ARG:
 		return bad(state, "put '--' before the command: memtrace [OPTIONS] -- %s ...", arg);
 	default:
@@ -188,6 +207,10 @@ static int check_settings(struct settings *s)
 {
 	if (s->npids && s->command_argc) {
 		fprintf(stderr, "memtrace: give either -p PID or a command after '--', not both\n");
+		return -1;
+	}
+	if (s->user && !s->command_argc) {
+		fprintf(stderr, "memtrace: -u runs a command as a user: give the command after '--'\n");
 		return -1;
 	}
 	if (!s->npids && s->command_argc == 0) {

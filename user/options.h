@@ -19,6 +19,8 @@ struct settings {
 	unsigned long max_tasks;   /* live threads the kernel side can follow */
 	unsigned long max_procs;   /* live processes the kernel side can follow */
 	unsigned long ringbuf_bytes;
+	const char *user;          /* -u: run the command as this user */
+	double duration_s;         /* --duration; 0: none */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
 	bool exit_now;             /* --help or --version was handled */
 };

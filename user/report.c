@@ -37,6 +37,8 @@ static void print_command(FILE *f, const struct summary *s)
 
 static void print_status(FILE *f, const struct summary *s)
 {
+	if (s->command && s->timed_out)
+		fprintf(f, LABEL "%s\n", "Ended:", "--duration ran out: the command was sent SIGTERM");
 	if (s->command && s->exited) {
 		if (WIFEXITED(s->wait_status))
 			fprintf(f, LABEL "%d\n", "Exit status:", WEXITSTATUS(s->wait_status));
@@ -44,9 +46,10 @@ static void print_status(FILE *f, const struct summary *s)
 			fprintf(f, LABEL "killed by signal %d (%s)\n", "Exit status:",
 				WTERMSIG(s->wait_status), strsignal(WTERMSIG(s->wait_status)));
 	} else if (!s->command) {
-		fprintf(f, LABEL "%s\n", "Ended:",
-			s->interrupted ? "stopped by memtrace (signal or --duration); peaks are since attach"
-				       : "every followed process exited; peaks are since attach");
+		fprintf(f, LABEL "%s; peaks are since attach\n", "Ended:",
+			s->timed_out     ? "--duration ran out"
+			: s->interrupted ? "stopped by a signal to memtrace"
+					 : "every followed process exited");
 	}
 }
 

@@ -65,6 +65,7 @@ static void write_process(struct json *j, const struct proc_row *row, const stru
 	json_string(j, "comm", p->comm);
 	json_int(j, "live", row->live);
 	json_int(j, "attached", !!(p->flags & MT_PROC_ATTACHED));
+	json_int(j, "start_rss_bytes", p->first_rss_pages * (int64_t)s->si->page_size);
 	json_double(j, "start_ms", ms_since_start(s, p->start_ns));
 	if (row->live)
 		json_null(j, "exit_ms");
@@ -112,6 +113,7 @@ void report_json(FILE *f, const struct summary *s)
 	write_exit(&j, "exit", s->wait_status, s->command && s->exited);
 	json_int(&j, "memtrace_exit_code", s->exit_code);
 	json_int(&j, "interrupted", s->interrupted);
+	json_int(&j, "timed_out", s->timed_out);
 	json_double(&j, "wall_s", (double)(s->end_ns - s->start_ns) / 1e9);
 	json_double(&j, "user_s", s->user_s);
 	json_double(&j, "sys_s", s->sys_s);

@@ -17,7 +17,8 @@ struct summary {
 	int exec_errno;       /* the command could not be run */
 	int wait_status;      /* as from waitpid(); valid when exited is set */
 	int exited;
-	int interrupted;      /* attach mode ended by a signal or --duration */
+	int interrupted;      /* attach mode ended by a signal */
+	int timed_out;        /* --duration ran out */
 	int exit_code;        /* what memtrace exits with */
 	uint64_t start_ns;    /* CLOCK_MONOTONIC, the same clock as the BPF side */
 	uint64_t end_ns;

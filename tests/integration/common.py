@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""What the integration tests share: the test registry, running memtrace,
+reading fixtures' output, checks."""
+import json
+import os
+import re
+import subprocess
+
+KIB = 1024
+MIB = 1024 * 1024
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+class Ctx:
+    def __init__(self, memtrace, fixtures, tmp, workloads=None):
+        self.memtrace = os.path.abspath(memtrace)
+        self.fixtures = os.path.abspath(fixtures)
+        self.tmp = tmp
+        self.workloads = workloads
+
+    def fx(self, name):
+        return os.path.join(self.fixtures, name)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def load_json(self, name):
+        with open(self.path(name)) as f:
+            return json.load(f)
+
+    def run(self, args, cmd=None, timeout=120, **kw):
+        """Runs memtrace with args (and -- cmd). Returns (proc, report dict or None)."""
+        json_path = os.path.join(self.tmp, "report.json")
+        if os.path.exists(json_path):
+            os.unlink(json_path)
+        full = [self.memtrace, "--json", json_path] + list(args)
+        if cmd is not None:
+            full += ["--"] + list(cmd)
+        p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, **kw)
+        report = None
+        if os.path.exists(json_path) and os.path.getsize(json_path) > 0:
+            with open(json_path) as f:
+                report = json.load(f)
+        return p, report
+
+
+def fixture_values(stdout):
+    """key=value lines printed by a fixture."""
+    return {k: int(v) for k, v in re.findall(r"^(\w+)=(-?\d+)$", stdout, re.M)}
+
+
+def no_loss(report):
+    ev = report["events"]
+    check(ev["lost"] == 0, "events lost: %s" % ev)
+
+
+def near(a, b, tol, what):
+    check(abs(a - b) <= tol, "%s: %d vs %d differ by %d (> %d)" % (what, a, b, abs(a - b), tol))
+
+
+def one_line_error(p, code, pattern):
+    check(p.returncode == code, "exit %d, want %d (stderr %r)" % (p.returncode, code, p.stderr))
+    lines = p.stderr.strip().splitlines()
+    check(len(lines) == 1, "want one line, got %r" % p.stderr)
+    check(re.search(pattern, lines[0]), "message %r does not match %r" % (lines[0], pattern))
+
+

@@ -1,0 +1,198 @@
+"""The core: exact peaks of a command's whole tree, exit statuses, bad input."""
+import os
+import re
+import shutil
+import subprocess
+
+from common import KIB, MIB, Failure, check, fixture_values, near, no_loss, one_line_error, test
+
+
+@test
+def peak_equals_vmrss_at_peak(c):
+    """Touch 100 MiB, free, touch 50 MiB: the peak is the fixture's VmRSS at its high."""
+    p, r = c.run([], [c.fx("alloc_free"), "100", "50"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    near(r["peak_rss"]["bytes"], v["vmrss_at_peak_kib"] * KIB, 16 * KIB, "peak vs VmRSS")
+    check(r["peak_rss"]["bytes"] >= 100 * MIB, "peak below the 100 MiB touched")
+    check(r["final"]["rss_bytes"] == 0, "process gone but final RSS %d" % r["final"]["rss_bytes"])
+    no_loss(r)
+
+
+@test
+def tree_of_eight_at_once(c):
+    """8 children hold 32 MiB each at once: the peak is the sum of the tree's VmRSS."""
+    p, r = c.run([], [c.fx("tree_hold"), "8", "32"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    peak = r["peak_rss"]["bytes"]
+    total = v["sum_vmrss_kib"] * KIB
+    check(peak >= 8 * 32 * MIB, "peak %d below 8 x 32 MiB" % peak)
+    check(abs(peak - total) <= 0.02 * total, "peak %d not within 2%% of VmRSS sum %d" % (peak, total))
+    check(r["processes"]["total"] == 9, "processes %s" % r["processes"])
+    check(r["processes"]["peak_concurrent"] == 9, "processes %s" % r["processes"])
+    at_peak = sum(x["at_tree_rss_peak"]["rss_bytes"] for x in r["per_process"])
+    check(at_peak == peak, "per-process breakdown at peak sums to %d, peak %d" % (at_peak, peak))
+    no_loss(r)
+
+
+@test
+def sequential_children_do_not_add_up(c):
+    """4 children of 64 MiB one after another: the peak is one of them, not the sum."""
+    p, r = c.run([], [c.fx("sequential"), "4", "64"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    peak = r["peak_rss"]["bytes"]
+    one = v["child_max_vmrss_kib"] * KIB
+    parent = v["parent_vmrss_kib"] * KIB
+    check(peak >= one, "peak %d below one child's VmRSS %d" % (peak, one))
+    check(peak <= one + parent + 512 * KIB, "peak %d above one child %d + parent %d" % (peak, one, parent))
+    check(r["processes"]["total"] == 5, "processes %s" % r["processes"])
+    check(r["processes"]["peak_concurrent"] == 2, "processes %s" % r["processes"])
+    no_loss(r)
+
+
+@test
+def thousand_threads(c):
+    """1000 threads alive at once: peak thread count exactly 1001, every exit seen."""
+    p, r = c.run([], [c.fx("threads"), "1000"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["threads_seen"] == 1001, "fixture saw %d threads" % v["threads_seen"])
+    t = r["threads"]
+    check(t["peak_concurrent"] == 1001, "peak threads %s" % t)
+    check(t["total"] == 1001, "total threads %s" % t)
+    check(t["exits_seen"] == 1001, "exits seen %s" % t)
+    check(r["per_process"][0]["threads_peak"] == 1001, "process threads_peak")
+    no_loss(r)
+
+
+@test
+def short_spike_is_caught(c):
+    """64 MiB held 5 ms between two quiet seconds: the peak includes it exactly."""
+    p, r = c.run([], [c.fx("spike"), "64", "5", "1000"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    near(r["peak_rss"]["bytes"], v["vmrss_during_spike_kib"] * KIB, 16 * KIB, "peak vs VmRSS in spike")
+    t = r["peak_rss"]["t_ms"]
+    check(900 <= t <= 1500, "peak at %.1f ms, not during the spike" % t)
+    no_loss(r)
+
+
+@test
+def exec_chain_and_grandchild(c):
+    """sh -c 'exec FIXTURE' keeps one process; a forked grandchild is followed."""
+    p, r = c.run([], ["sh", "-c", "exec %s 40 10" % c.fx("alloc_free")])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    near(r["peak_rss"]["bytes"], v["vmrss_at_peak_kib"] * KIB, 16 * KIB, "peak after exec")
+    check(r["processes"]["total"] == 1, "processes %s" % r["processes"])
+    proc = r["per_process"][0]
+    check(proc["comm"] == "alloc_free", "comm %r" % proc["comm"])
+    check(proc["execs"] == 2, "execs %d" % proc["execs"])
+    no_loss(r)
+
+    p, r = c.run([], [c.fx("family"), "grandchild", "40"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(r["processes"]["total"] == 3, "processes %s" % r["processes"])
+    gc = [x for x in r["per_process"] if x["pid"] == v["grandchild_pid"]]
+    check(len(gc) == 1, "grandchild %d not in the report" % v["grandchild_pid"])
+    check(gc[0]["peak"]["rss_bytes"] >= 40 * MIB, "grandchild peak %d" % gc[0]["peak"]["rss_bytes"])
+    check(r["peak_rss"]["bytes"] >= v["grandchild_vmrss_kib"] * KIB, "tree peak below grandchild")
+    no_loss(r)
+
+
+@test
+def thread_that_execs(c):
+    """A non-leader thread execs: the process is followed into the new program."""
+    p, r = c.run([], [c.fx("family"), "thread-exec", c.fx("alloc_free"), "30", "10"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(r["processes"]["total"] == 1, "processes %s" % r["processes"])
+    proc = r["per_process"][0]
+    check(proc["pid"] == v["leader_pid"], "pid %d, leader %d" % (proc["pid"], v["leader_pid"]))
+    check(proc["comm"] == "alloc_free", "comm %r" % proc["comm"])
+    near(r["peak_rss"]["bytes"], v["vmrss_at_peak_kib"] * KIB, 16 * KIB, "peak after thread exec")
+    t = r["threads"]
+    check(t["total"] == 2 and t["exits_seen"] == 2, "threads %s" % t)
+    no_loss(r)
+
+
+@test
+def vfork_child_not_double_counted(c):
+    """vfork + exec: the child shares its parent's pages until exec, counted once."""
+    p, r = c.run([], [c.fx("family"), "vfork", c.fx("alloc_free"), "30", "10"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(r["processes"]["total"] == 2, "processes %s" % r["processes"])
+    peak = r["peak_rss"]["bytes"]
+    child = [x for x in r["per_process"] if x["pid"] == v["vfork_child_pid"]][0]
+    near(child["peak"]["rss_bytes"], v["vmrss_at_peak_kib"] * KIB, 16 * KIB, "child peak")
+    parent = [x for x in r["per_process"] if x["pid"] != v["vfork_child_pid"]][0]
+    check(peak <= child["peak"]["rss_bytes"] + parent["peak"]["rss_bytes"], "peak above the two")
+    no_loss(r)
+
+
+@test
+def exit_status_is_the_commands(c):
+    p, r = c.run([], ["sh", "-c", "exit 3"])
+    check(p.returncode == 3, "exit %d" % p.returncode)
+    check(r["exit"]["status"] == 3, "report exit %s" % r["exit"])
+    p, r = c.run([], ["sh", "-c", "kill -9 $$"])
+    check(p.returncode == 128 + 9, "exit %d" % p.returncode)
+    check(r["exit"]["signal"] == 9, "report exit %s" % r["exit"])
+    check("killed by signal 9" in p.stderr, "text report: %s" % p.stderr)
+
+
+@test
+def report_goes_to_stderr_or_file(c):
+    p, _ = c.run([], ["echo", "clean"])
+    check(p.stdout == "clean\n", "stdout %r" % p.stdout)
+    check("Peak RSS (tree):" in p.stderr and "Events:" in p.stderr, "stderr %r" % p.stderr)
+    out = os.path.join(c.tmp, "report.txt")
+    p, _ = c.run(["-o", out], ["true"])
+    check(p.stderr == "", "stderr not empty: %r" % p.stderr)
+    with open(out) as f:
+        text = f.read()
+    check("Peak RSS (tree):" in text and "0 lost" in text, "report file %r" % text)
+
+
+@test
+def bad_input(c):
+    m = c.memtrace
+    run = lambda *a: subprocess.run([m] + list(a), capture_output=True, text=True, timeout=60)
+    one_line_error(run("--", "/no/such/program"), 127, r"^memtrace: cannot run '/no/such/program': No such file")
+    notexec = os.path.join(c.tmp, "notexec")
+    with open(notexec, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(notexec, 0o644)
+    one_line_error(run("--", notexec), 126, r"^memtrace: cannot run .*Permission denied")
+    marker = os.path.join(c.tmp, "ran")
+    one_line_error(run("-o", "/no/such/dir/r.txt", "--", "touch", marker), 125,
+                   r"^memtrace: cannot write '/no/such/dir/r.txt'")
+    check(not os.path.exists(marker), "the command ran despite the bad -o")
+    one_line_error(run("--bogus", "--", "true"), 64, r"^memtrace: .*bogus")
+    one_line_error(run("ls", "-l"), 64, r"^memtrace: put '--' before the command")
+    one_line_error(run(), 64, r"^memtrace: no command")
+    one_line_error(run("--top", "0", "--", "true"), 64, r"^memtrace: bad number '0' for --top")
+    one_line_error(run("--top", "12abc", "--", "true"), 64, r"^memtrace: bad number '12abc'")
+    p = run("--help")
+    check(p.returncode == 0 and "USAGE" in p.stdout and "EXAMPLES" in p.stdout, "help: %r" % p.stdout)
+
+
+@test
+def no_permission_is_explained(c):
+    """A user without CAP_BPF gets a clear message, not a libbpf dump."""
+    if not shutil.which("setpriv"):
+        raise Failure("setpriv (util-linux) missing")
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        c.memtrace, "--", "true"], capture_output=True, text=True, timeout=60)
+    one_line_error(p, 125, r"^memtrace: cannot load BPF programs: needs root \(or CAP_BPF and CAP_PERFMON\)")
+
+
+@test
+def missing_btf_is_explained(c):
+    env = dict(os.environ, MEMTRACE_BTF_PATH="/nonexistent/vmlinux")
+    p = subprocess.run([c.memtrace, "--", "true"], capture_output=True, text=True, timeout=60, env=env)
+    one_line_error(p, 125, r"kernel BTF not found \(CONFIG_DEBUG_INFO_BTF\)")

@@ -1,0 +1,212 @@
+"""Attaching to running processes, signals, -u, lost events, clean-up, bad input."""
+import os
+import signal
+import subprocess
+import time
+
+from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, test
+
+
+def wait_for_line(proc, key, timeout=10):
+    """Reads a fixture's stdout up to the line key=..., returns the values so far."""
+    values = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "=" in line:
+            k, v = line.strip().split("=", 1)
+            values[k] = int(v) if v.lstrip("-").isdigit() else v
+            if k == key:
+                return values
+    raise Failure("fixture never printed %s (got %s)" % (key, values))
+
+
+def vmrss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise Failure("no VmRSS for %d" % pid)
+
+
+def memtrace_progs():
+    """Programs of memtrace still loaded in the kernel (by their names)."""
+    out = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
+    names = ("on_fork", "on_exec", "on_exit", "on_rss_stat", "track_existing")
+    return [line for line in out.splitlines() if any(" name %s " % n in line for n in names)]
+
+
+@test
+def attach_follows_existing_and_new(c):
+    """Attach to 3 processes / 10 threads; 2 more processes start later: all followed."""
+    fx = subprocess.Popen([c.fx("attach_target"), "40"], stdout=subprocess.PIPE, text=True)
+    try:
+        v = wait_for_line(fx, "ready")
+        pids = [v["parent"], v["child1"], v["child2"]]
+        before = {p: vmrss_kib(p) for p in pids}
+        mt = subprocess.Popen([c.memtrace, "--json", c.path("attach.json"), "-p", str(v["parent"])],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # memtrace attached (its start-up is well under this)
+        fx.send_signal(signal.SIGUSR1)
+        v.update(wait_for_line(fx, "sum_vmrss_at_peak_kib"))
+        fx.wait(timeout=30)
+        out, err = mt.communicate(timeout=30)
+    finally:
+        fx.kill()
+    check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
+    r = c.load_json("attach.json")
+    check(r["command"] is None and r["attached_pids"] == [v["parent"]], "attach fields")
+    check("peaks are since attach" in err, "report does not say 'since attach': %s" % err)
+    procs = {p["pid"]: p for p in r["per_process"]}
+    check(r["processes"]["total"] == 5, "processes %s" % r["processes"])
+    check(r["threads"]["total"] == 12, "threads %s" % r["threads"])
+    for p in pids:
+        check(p in procs and procs[p]["attached"] == 1, "pid %d not followed as attached" % p)
+        got = procs[p]["start_rss_bytes"] // KIB
+        check(abs(got - before[p]) <= 16, "pid %d start RSS %d KiB, VmRSS %d KiB" % (p, got, before[p]))
+    check(v["late"] in procs and procs[v["late"]]["attached"] == 0, "late child not followed")
+    peak = r["peak_rss"]["bytes"]
+    want = v["sum_vmrss_at_peak_kib"] * KIB
+    check(abs(peak - want) <= 4 * 16 * KIB, "peak %d vs sum of VmRSS %d" % (peak, want))
+    check(peak >= 40 * MIB, "peak below the late child's 40 MiB")
+    no_loss(r)
+
+
+@test
+def attach_refusals(c):
+    m = c.memtrace
+    run = lambda *a: subprocess.run([m] + list(a), capture_output=True, text=True, timeout=60)
+    one_line_error(run("-p", "999999999"), 125, r"^memtrace: cannot attach to 999999999: no such process")
+    one_line_error(run("-p", "2"), 125, r"^memtrace: cannot attach to 2: it is a kernel thread")
+    p = subprocess.run(["sh", "-c", "exec %s -p $$" % m], capture_output=True, text=True, timeout=60)
+    one_line_error(p, 125, r"cannot attach to \d+: that is memtrace itself")
+    p = subprocess.run(["sh", "-c", "%s -p $$" % m], capture_output=True, text=True, timeout=60)
+    one_line_error(p, 125, r"cannot attach to \d+: it is an ancestor of memtrace")
+    zombie = subprocess.Popen(["true"])
+    time.sleep(0.3)  # exited, not reaped: a zombie
+    one_line_error(run("-p", str(zombie.pid)), 125, r"cannot attach to \d+: it has already exited")
+    zombie.wait()
+    one_line_error(run("-p", "12abc"), 64, r"bad process id '12abc'")
+    one_line_error(run("-p", "1", "--", "true"), 64, r"either -p PID or a command")
+    one_line_error(run("--duration", "-1", "-p", "1"), 64, r"bad duration '-1'")
+    one_line_error(run("--duration", "abc", "-p", "1"), 64, r"bad duration 'abc'")
+    one_line_error(run("-u", "no-such-user-xyz", "--", "true"), 64, r"unknown user 'no-such-user-xyz'")
+    one_line_error(run("--json", "/no/such/dir/x.json", "--", "true"), 125, r"cannot write '/no/such/dir/x.json'")
+
+
+@test
+def duration_ends_attach(c):
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        t0 = time.monotonic()
+        p, r = c.run(["--duration", "0.5", "-p", str(sleeper.pid)])
+        took = time.monotonic() - t0
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    check(took < 10, "took %.1f s" % took)
+    check(r["timed_out"] == 1 and r["processes"]["still_running"] == 1, "report %s" % r["processes"])
+    check("--duration ran out" in p.stderr, p.stderr)
+
+
+@test
+def ctrl_c_in_both_modes(c):
+    """SIGINT to memtrace: the command gets it, the report is printed, status says so."""
+    mt = subprocess.Popen([c.memtrace, "--", "sleep", "30"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    mt.send_signal(signal.SIGINT)
+    out, err = mt.communicate(timeout=30)
+    check(mt.returncode == 128 + signal.SIGINT, "exit %d" % mt.returncode)
+    check("killed by signal 2" in err and "Peak RSS (tree):" in err, "report: %s" % err)
+    check(subprocess.run(["pgrep", "-f", "^sleep 30$"], capture_output=True).returncode != 0,
+          "sleep 30 still running")
+
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        mt = subprocess.Popen([c.memtrace, "-p", str(sleeper.pid)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        mt.send_signal(signal.SIGINT)
+        out, err = mt.communicate(timeout=30)
+        check(mt.returncode == 0, "attach exit %d" % mt.returncode)
+        check("stopped by a signal" in err and "Peak RSS (tree):" in err, "report: %s" % err)
+        check(sleeper.poll() is None, "the attached process was harmed")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@test
+def stop_and_continue_do_not_end_the_run(c):
+    mt = subprocess.Popen([c.memtrace, "--", "sleep", "1"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    mt.send_signal(signal.SIGTSTP)
+    time.sleep(0.2)
+    mt.send_signal(signal.SIGCONT)
+    out, err = mt.communicate(timeout=30)
+    check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
+    check("Exit status:                   0" in err, err)
+
+
+def settle_count(limit=5.0):
+    """Programs are freed a little after their last user dies: wait for the count to stop falling."""
+    deadline = time.monotonic() + limit
+    n = len(memtrace_progs())
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        m = len(memtrace_progs())
+        if m == n:
+            return n
+        n = m
+    return n
+
+
+@test
+def sigkill_of_memtrace_leaves_nothing(c):
+    """SIGKILL memtrace: the command dies with it, and no program of it stays loaded."""
+    before = settle_count()
+    marker = "sleep %d" % (100000 + os.getpid())  # a command line no one else runs
+    mt = subprocess.Popen([c.memtrace, "--"] + marker.split(),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    during = len(memtrace_progs())
+    check(during > before, "no memtrace program loaded while it runs (%d, %d)" % (before, during))
+    mt.kill()
+    mt.wait()
+    time.sleep(0.5)
+    survivor = subprocess.run(["pgrep", "-xf", marker], capture_output=True).returncode == 0
+    if survivor:
+        subprocess.run(["pkill", "-xf", marker])
+    check(not survivor, "the command outlived memtrace")
+    after = settle_count()
+    check(after == before, "%d programs left loaded: %s" % (after - before, memtrace_progs()))
+
+
+@test
+def run_as_user(c):
+    p, r = c.run(["-u", "nobody"], [c.fx("whoami")])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["uid"] == 65534 and v["gid"] == 65534, "ran as uid %d gid %d" % (v["uid"], v["gid"]))
+    check("home=/nonexistent" in p.stdout, "HOME not nobody's: %s" % p.stdout)
+    check(all(v["group%d" % i] != 0 for i in range(v["ngroups"])), "kept root's groups")
+
+
+@test
+def lost_events_are_counted(c):
+    """A forced overflow (tiny ring buffer, tiny task map) shows drops; --strict fails."""
+    p, r = c.run(["--ringbuf-size", "4096"], [c.fx("threads"), "2000"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    ev = r["events"]
+    check(ev["ringbuf_drops"] > 0 and ev["lost"] >= ev["ringbuf_drops"], "events %s" % ev)
+    check("events lost" in p.stderr, "no warning line: %s" % p.stderr)
+    p, r = c.run(["--strict", "--max-tasks", "16"], [c.fx("threads"), "100"])
+    check(p.returncode == 122, "--strict exit %d" % p.returncode)
+    check(r["events"]["map_full"] > 0, "events %s" % r["events"])
+    p, r = c.run(["--strict"], [c.fx("threads"), "100"])
+    check(p.returncode == 0 and r["events"]["lost"] == 0, "clean run: exit %d %s" % (p.returncode, r["events"]))
