@@ -1,0 +1,3 @@
+module memtrace.local/workloads/go
+
+go 1.19
