@@ -18,7 +18,7 @@ MAKEFLAGS += --no-print-directory
 endif
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g

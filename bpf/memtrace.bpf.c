@@ -89,7 +89,8 @@ struct {
 
 __u64 cpu_offset[MAX_CPUS];
 __u32 cpu_offset_ready;
-__u64 iter_added; /* tasks the task iterator added in its last pass */
+__u64 iter_added;  /* tasks the task iterator added in its last pass */
+__u64 iter_faults; /* faults of the followed live tasks it saw in that pass */
 
 /* A change of one process, applied under the tree lock. */
 struct mt_change {
@@ -268,6 +269,7 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
 		t->peak_bytes[MT_PEAK_RSS] = rss;
 		t->peak_ns[MT_PEAK_RSS] = now;
 		t->peak_mem[MT_PEAK_RSS] = t->cur;
+		t->peak_procs[MT_PEAK_RSS] = t->procs_live;
 		p->at_peak[MT_PEAK_RSS] = p->cur;
 		p->snap_gen[MT_PEAK_RSS] = t->gen[MT_PEAK_RSS];
 	}
@@ -276,12 +278,14 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
 		t->peak_bytes[MT_PEAK_TOTAL] = rss + kern;
 		t->peak_ns[MT_PEAK_TOTAL] = now;
 		t->peak_mem[MT_PEAK_TOTAL] = t->cur;
+		t->peak_procs[MT_PEAK_TOTAL] = t->procs_live;
 		p->at_peak[MT_PEAK_TOTAL] = p->cur;
 		p->snap_gen[MT_PEAK_TOTAL] = t->gen[MT_PEAK_TOTAL];
 	}
 	if (kern > t->kernel_peak_bytes) {
 		t->kernel_peak_bytes = kern;
 		t->kernel_peak_ns = now;
+		t->kernel_peak_mem = t->cur;
 	}
 	if (t->cur.threads > t->threads_peak)
 		t->threads_peak = t->cur.threads;
@@ -658,6 +662,7 @@ int track_existing(struct bpf_iter__task *ctx)
 	if (followed) {
 		/* Fault counts of live tasks live in the kernel: refresh them. */
 		followed->faults = faults_of(t) - followed->faults_base;
+		__sync_fetch_and_add(&iter_faults, followed->faults);
 		return 0;
 	}
 	root_flags = bpf_map_lookup_elem(&roots, &tgid);

@@ -90,8 +90,10 @@ struct mt_task {
 struct mt_tree {
 	struct mt_mem cur;
 	struct mt_mem peak_mem[MT_NR_PEAKS]; /* tree sums at each peak */
+	struct mt_mem kernel_peak_mem;       /* tree sums at the kernel-memory peak */
 	__u64 gen[MT_NR_PEAKS];              /* bumped at every new peak */
 	__s64 peak_bytes[MT_NR_PEAKS];
+	__s64 peak_procs[MT_NR_PEAKS];       /* live processes at each peak */
 	__u64 peak_ns[MT_NR_PEAKS];
 	__s64 kernel_peak_bytes;
 	__u64 kernel_peak_ns;
@@ -136,7 +138,7 @@ struct mt_proc_event {
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
 _Static_assert(sizeof(struct mt_proc) == 56 * 4 + 13 * 8 + 6 * 4 + 16, "mt_proc layout");
 _Static_assert(sizeof(struct mt_task) == 72, "mt_task layout");
-_Static_assert(sizeof(struct mt_tree) == 56 * 3 + 8 * 6 + 8 * 13, "mt_tree layout");
+_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 13, "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");
 _Static_assert(sizeof(struct mt_task_event) == 80, "mt_task_event layout");
 _Static_assert(sizeof(struct mt_proc_event) == 8 + sizeof(struct mt_proc), "mt_proc_event layout");

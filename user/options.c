@@ -39,12 +39,26 @@ enum {
 	OPT_MAX_PROCS,
 	OPT_RINGBUF,
 	OPT_DURATION,
+	OPT_TASKS,
+	OPT_TASKS_CSV,
+	OPT_CSV,
+	OPT_INTERVAL,
+	OPT_SUMMARY_CSV,
+	OPT_RUNS,
+	OPT_WARMUP,
 };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the report to FILE instead of stderr", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes and their descendants", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Also write the report as JSON to FILE", 0 },
+	{ "csv", OPT_CSV, "FILE", 0, "Write the tree's memory over time to FILE (one row per interval, the peak marked)", 0 },
+	{ "interval", OPT_INTERVAL, "MS", 0, "Time-series interval in ms (default 100, minimum 1)", 0 },
+	{ "summary-csv", OPT_SUMMARY_CSV, "FILE", 0, "Append one row per run to FILE (header once)", 0 },
+	{ "tasks", OPT_TASKS, NULL, 0, "Show the per-task table (one row per thread)", 0 },
+	{ "tasks-csv", OPT_TASKS_CSV, "FILE", 0, "Write the complete per-task table to FILE", 0 },
+	{ "runs", OPT_RUNS, "N", 0, "Run the command N times; report statistics (default 1)", 0 },
+	{ "warmup", OPT_WARMUP, "N", 0, "Run the command N times first, unmeasured (default 0)", 0 },
 	{ "top", OPT_TOP, "N", 0, "Show the N processes with the largest peak (default 10)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
@@ -65,6 +79,8 @@ void settings_init(struct settings *s)
 	s->max_tasks = 1048576;
 	s->max_procs = 262144;
 	s->ringbuf_bytes = 4UL << 20;
+	s->interval_ms = 100;
+	s->runs = 1;
 }
 
 /* One-line errors: argp writes its own to a memory stream that main() trims. */
@@ -176,6 +192,33 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		fprintf(state->out_stream, "%s\n", argp_program_version);
 		s->exit_now = true;
 		break;
+	case OPT_CSV:
+		s->csv = arg;
+		break;
+	case OPT_INTERVAL:
+		if (parse_ulong(arg, 1, 3600000, &v))
+			return bad(state, "bad interval '%s' for --interval: want 1 to 3600000 ms", arg);
+		s->interval_ms = (unsigned)v;
+		break;
+	case OPT_SUMMARY_CSV:
+		s->summary_csv = arg;
+		break;
+	case OPT_TASKS:
+		s->tasks = true;
+		break;
+	case OPT_TASKS_CSV:
+		s->tasks_csv = arg;
+		break;
+	case OPT_RUNS:
+		if (parse_ulong(arg, 1, 100000, &v))
+			return bad(state, "bad number '%s' for --runs: want 1 to 100000", arg);
+		s->runs = (int)v;
+		break;
+	case OPT_WARMUP:
+		if (parse_ulong(arg, 0, 100000, &v))
+			return bad(state, "bad number '%s' for --warmup: want 0 to 100000", arg);
+		s->warmup = (int)v;
+		break;
 	case 'u':
 		if (!*arg)
 			return bad(state, "empty user name for -u%s", "");
@@ -207,6 +250,10 @@ static int check_settings(struct settings *s)
 {
 	if (s->npids && s->command_argc) {
 		fprintf(stderr, "memtrace: give either -p PID or a command after '--', not both\n");
+		return -1;
+	}
+	if (s->npids && (s->runs > 1 || s->warmup)) {
+		fprintf(stderr, "memtrace: --runs and --warmup repeat a command: give it after '--', not -p\n");
 		return -1;
 	}
 	if (s->user && !s->command_argc) {

@@ -14,6 +14,13 @@ struct settings {
 	int npids;
 	const char *output;        /* -o: the report, instead of stderr */
 	const char *json;          /* --json */
+	const char *csv;           /* --csv: time series */
+	unsigned interval_ms;      /* --interval */
+	const char *summary_csv;   /* --summary-csv: one row per run, appended */
+	bool tasks;                /* --tasks: per-task table in the report */
+	const char *tasks_csv;     /* --tasks-csv */
+	int runs;                  /* --runs */
+	int warmup;                /* --warmup */
 	int verbose;               /* -v: all processes, libbpf's log with -vv */
 	int top;                   /* processes shown in the report */
 	unsigned long max_tasks;   /* live threads the kernel side can follow */

@@ -143,9 +143,16 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 
 	snprintf(buf, sizeof(buf), " at %s ms", format_ms(ms, sizeof(ms), summary_since_start(s, t->kernel_peak_ns)));
 	print_size_line(f, "Peak kernel memory:", t->kernel_peak_bytes, buf);
+	print_kernel_breakdown(f, &t->kernel_peak_mem, s);
 	snprintf(buf, sizeof(buf), " at %s ms", format_ms(ms, sizeof(ms), summary_since_start(s, t->peak_ns[MT_PEAK_TOTAL])));
 	print_size_line(f, "Peak total (RSS + kernel):", t->peak_bytes[MT_PEAK_TOTAL], buf);
-	print_kernel_breakdown(f, tp, s);
+	{
+		char a[32], b[32];
+
+		fprintf(f, LABEL "RSS %s + kernel %s\n", "",
+			format_bytes(a, sizeof(a), mem_rss_bytes(tp, s->si->page_size)),
+			format_bytes(b, sizeof(b), mem_kernel_bytes(tp, s->thread_bytes)));
+	}
 
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %lld still running\n",
 		"Processes:", t->procs_total, t->procs_peak, t->procs_live);

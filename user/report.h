@@ -4,11 +4,12 @@
 
 #include <stdio.h>
 
+#include "json.h"
 #include "summary.h"
 
 /* The text report; top processes (all of them when all is set). */
 void report_text(FILE *f, const struct summary *s, int top, int all);
-/* The same report as one JSON document (schema "memtrace-report/1"). */
-void report_json(FILE *f, const struct summary *s);
+/* The same report as a JSON object (schema "memtrace-report/1"), as member key of j. */
+void report_json_write(struct json *j, const char *key, const struct summary *s);
 
 #endif

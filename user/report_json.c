@@ -2,7 +2,6 @@
 /* The report as JSON. Schema "memtrace-report/1", described in the README. */
 #include <sys/wait.h>
 
-#include "json.h"
 #include "report.h"
 
 static double ms_since_start(const struct summary *s, uint64_t ns)
@@ -86,16 +85,34 @@ static void write_process(struct json *j, const struct proc_row *row, const stru
 	json_end_object(j);
 }
 
-void report_json(FILE *f, const struct summary *s)
+static void write_task(struct json *j, const struct mt_task *t, const struct summary *s)
+{
+	json_begin_object(j, NULL);
+	json_uint(j, "tid", t->tid);
+	json_uint(j, "tgid", t->tgid);
+	json_uint(j, "ptid", t->ptid);
+	json_uint(j, "ppid", t->ppid);
+	json_string(j, "comm", t->comm);
+	json_double(j, "start_ms", ms_since_start(s, t->start_ns));
+	if (t->exit_ns)
+		json_double(j, "exit_ms", ms_since_start(s, t->exit_ns));
+	else
+		json_null(j, "exit_ms");
+	json_uint(j, "page_faults", t->faults);
+	json_uint(j, "kstack_bytes", t->kstack_bytes);
+	json_end_object(j);
+}
+
+void report_json_write(struct json *jw, const char *key, const struct summary *s)
 {
 	const struct mt_tree *t = &s->tree;
-	struct json j;
+	struct json j = *jw;
 	size_t i;
 	int k;
 
-	json_init(&j, f);
-	json_begin_object(&j, NULL);
+	json_begin_object(&j, key);
 	json_string(&j, "schema", "memtrace-report/1");
+	json_int(&j, "run", s->run);
 	json_string(&j, "memtrace_version", MEMTRACE_VERSION);
 	json_string(&j, "kernel", s->si->kernel_release);
 	if (s->command) {
@@ -124,7 +141,7 @@ void report_json(FILE *f, const struct summary *s)
 
 	write_peak(&j, "peak_rss", t->peak_bytes[MT_PEAK_RSS], t->peak_ns[MT_PEAK_RSS],
 		   &t->peak_mem[MT_PEAK_RSS], s);
-	write_peak(&j, "peak_kernel", t->kernel_peak_bytes, t->kernel_peak_ns, NULL, s);
+	write_peak(&j, "peak_kernel", t->kernel_peak_bytes, t->kernel_peak_ns, &t->kernel_peak_mem, s);
 	write_peak(&j, "peak_total", t->peak_bytes[MT_PEAK_TOTAL], t->peak_ns[MT_PEAK_TOTAL],
 		   &t->peak_mem[MT_PEAK_TOTAL], s);
 	write_mem(&j, "final", &t->cur, s);
@@ -162,5 +179,12 @@ void report_json(FILE *f, const struct summary *s)
 	for (i = 0; i < s->rec->nprocs; i++)
 		write_process(&j, &s->rec->procs[i], s);
 	json_end_array(&j);
+	if (s->rec->keep_tasks) {
+		json_begin_array(&j, "tasks");
+		for (i = 0; i < s->rec->ntasks; i++)
+			write_task(&j, &s->rec->tasks[i], s);
+		json_end_array(&j);
+	}
 	json_end_object(&j);
+	*jw = j;
 }

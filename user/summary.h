@@ -10,6 +10,7 @@
 #include "sysinfo.h"
 
 struct summary {
+	int run;              /* 1-based index of a measured run */
 	char **command;       /* NULL when attached */
 	int command_argc;
 	const pid_t *pids;    /* attach mode */

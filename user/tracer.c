@@ -176,6 +176,18 @@ int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int fl
 	return added;
 }
 
+int tracer_live_faults(struct tracer *t, uint64_t *faults)
+{
+	int err;
+
+	t->skel->bss->iter_faults = 0;
+	err = run_iterator_pass(t);
+	if (err < 0)
+		return err;
+	*faults = t->skel->bss->iter_faults;
+	return 0;
+}
+
 int tracer_epoll_fd(const struct tracer *t)
 {
 	return ring_buffer__epoll_fd(t->rb);

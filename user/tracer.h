@@ -28,6 +28,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
  * added, or -1.
  */
 int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int flags);
+/* Brings live tasks' fault counts up to date; their sum in *faults. */
+int tracer_live_faults(struct tracer *t, uint64_t *faults);
 int tracer_epoll_fd(const struct tracer *t);
 /* Takes every record waiting in the ring buffer. */
 int tracer_consume(struct tracer *t);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* One measured run: start (or attach), wait for the end while sampling, collect. */
+#ifndef MT_SESSION_H
+#define MT_SESSION_H
+
+#include <signal.h>
+
+#include "launch.h"
+#include "options.h"
+#include "records.h"
+#include "summary.h"
+#include "timeseries.h"
+#include "tracer.h"
+
+struct session {
+	const struct settings *set;
+	const struct run_as *as;  /* -u, or NULL */
+	sigset_t child_mask;      /* the signal mask the command gets */
+	int sigfd;                /* signals to forward (or to stop on, attached) */
+	struct timeseries *ts;    /* --csv, or NULL */
+	int stop;                 /* a signal asked memtrace to stop: no further runs */
+
+	/* Per run: */
+	struct tracer tracer;
+	struct records rec;
+	struct summary sum;
+	struct child child;
+	int pidfd;
+	int epfd;
+};
+
+/*
+ * Runs the command once (or attaches), waits for the end, and fills
+ * ss->sum. Returns 0, or an MT_EXIT_* status when the run could not happen
+ * (a line was printed).
+ */
+int session_run(struct session *ss, int run);
+/* CLOCK_MONOTONIC in ns: the clock of the BPF side's timestamps. */
+uint64_t now_ns(void);
+/* Releases what session_run() kept for the report. */
+void session_end(struct session *ss);
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Statistics over repeated runs, as hyperfine gives them. */
+#ifndef MT_STATS_H
+#define MT_STATS_H
+
+#include <stddef.h>
+
+struct stats {
+	size_t n;
+	double min, median, mean, max;
+	double stddev; /* sample standard deviation (n - 1); 0 for one value */
+};
+
+/* Fills s from the n values (n >= 1); the values are not changed. Returns -1 on n == 0. */
+int stats_compute(const double *values, size_t n, struct stats *s);
+
+#endif
