@@ -39,7 +39,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench vmlinux test unit integration bench demo workloads \
+.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workloads \
 	install uninstall clean fixtures tools
 
 all: $(OUTPUT)/memtrace
@@ -102,19 +102,25 @@ unit: deps
 	$(Q)$(MAKE) $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
-integration: deps
-	$(Q)$(MAKE) all fixtures
-	$(Q)python3 tests/integration/run.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures
+integration: deps-bench
+	$(Q)$(MAKE) all fixtures tools workloads
+	$(Q)BUILD=$(abspath $(OUTPUT))/workloads python3 tests/integration/run.py \
+		--memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures
 
-test: deps
+test: deps-bench
 	$(Q)$(MAKE) unit
 	$(Q)$(MAKE) integration
 
-# Until the workload matrix exists, `make bench` is a short demo plus the
-# overhead benchmark.
-bench: deps
-	$(Q)$(MAKE) all fixtures tools
-	$(Q)tools/demo.sh $(OUTPUT)
+# The benchmark matrix: every built runtime at N = 1, 10k, 100k, 1M under
+# memtrace. QUICK=1 runs a one-minute subset; BENCH_ARGS passes more options
+# (see python3 tools/bench.py --help).
+bench: deps-bench
+	$(Q)$(MAKE) all fixtures tools workloads
+	$(Q)python3 tools/bench.py --memtrace $(OUTPUT)/memtrace $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+overhead: deps
+	$(Q)$(MAKE) all tools
+	$(Q)python3 tools/overhead.py --memtrace $(OUTPUT)/memtrace --touch $(OUTPUT)/tools/touch
 
 workloads:
 	$(Q)$(MAKE) -C workloads all BUILD=$(abspath $(OUTPUT))/workloads
@@ -122,9 +128,11 @@ workloads:
 install: $(OUTPUT)/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/bin/memtrace)
 	$(Q)install -D -m 0755 $(OUTPUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1)
+	$(Q)install -D -m 0644 doc/memtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
 
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/memtrace
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/memtrace $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -17,7 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 import test_core  # noqa: E402,F401
 import test_robustness  # noqa: E402,F401
-from common import Ctx, Failure, TESTS  # noqa: E402
+import test_kernel_memory  # noqa: E402,F401
+import test_exports  # noqa: E402,F401
+import test_workloads  # noqa: E402,F401
+from common import Ctx, Failure, Skip, TESTS  # noqa: E402
 
 
 def main():
@@ -29,7 +32,7 @@ def main():
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
         return 2
-    passed = failed = 0
+    passed = failed = skipped = 0
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)
         c = Ctx(args.memtrace, args.fixtures, tmp)
@@ -41,6 +44,9 @@ def main():
                 fn(c)
                 passed += 1
                 print("ok   %-40s %6.2f s" % (fn.__name__, time.monotonic() - t0), flush=True)
+            except Skip as e:
+                skipped += 1
+                print("SKIP %-40s %s" % (fn.__name__, e), flush=True)
             except Failure as e:
                 failed += 1
                 print("FAIL %-40s %s" % (fn.__name__, e), flush=True)
@@ -48,7 +54,7 @@ def main():
                 failed += 1
                 print("FAIL %-40s %s" % (fn.__name__, traceback.format_exc().strip().splitlines()[-1]),
                       flush=True)
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 

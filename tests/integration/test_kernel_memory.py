@@ -1,0 +1,112 @@
+"""Kernel memory that RSS hides, against the memory cgroup's own count, and the per-task table."""
+import csv
+import os
+import subprocess
+import time
+
+from common import Failure, check, fixture_values, no_loss, test
+
+CGROUP_V1 = "/sys/fs/cgroup/memory"
+
+
+class MemoryCgroup:
+    """A fresh cgroup v1 memory group, removed on exit."""
+
+    def __init__(self, name):
+        self.path = os.path.join(CGROUP_V1, name)
+
+    def __enter__(self):
+        if not os.path.exists(os.path.join(CGROUP_V1, "memory.kmem.usage_in_bytes")):
+            raise Failure("no cgroup v1 memory controller with kmem accounting at %s" % CGROUP_V1)
+        os.mkdir(self.path)
+        return self
+
+    def read(self, name):
+        with open(os.path.join(self.path, name)) as f:
+            return int(f.read())
+
+    def __exit__(self, *exc):
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                return False
+            except OSError:
+                time.sleep(0.1)  # the last task is still leaving
+        return False
+
+
+@test
+def kernel_memory_matches_the_cgroup(c):
+    """1000 sleeping threads in a fresh memory cgroup: kernel memory within 3% of kmem usage."""
+    with MemoryCgroup("memtrace-test-%d" % os.getpid()) as cg:
+        script = 'echo $$ > %s/cgroup.procs && exec "$@"' % cg.path
+        fx = c.fx("threads")
+        args = ["sh", "-c", script, "sh", fx, "1000", "0", "1500"]
+        json_path = c.path("kmem.json")
+        mt = subprocess.Popen([c.memtrace, "--json", json_path, "--"] + args,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        values = {}
+        for line in mt.stdout:
+            k, _, v = line.strip().partition("=")
+            values[k] = int(v)
+            if k == "held":
+                break
+        kmem = cg.read("memory.kmem.usage_in_bytes")
+        out, err = mt.communicate(timeout=120)
+        check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
+    r = c.load_json("kmem.json")
+    ours = r["peak_kernel"]["bytes"]
+    check(values["threads_seen"] == 1001, "fixture saw %d threads" % values["threads_seen"])
+    check(abs(ours - kmem) <= 0.03 * kmem, "memtrace kernel %d vs cgroup kmem %d (%.2f%%)" % (
+        ours, kmem, 100.0 * (ours - kmem) / kmem))
+    at = r["peak_kernel"]["at_peak"]
+    check(at["pgtables_bytes"] == values["vmpte_kib"] * 1024,
+          "page tables %d vs VmPTE %d KiB" % (at["pgtables_bytes"], values["vmpte_kib"]))
+    check(at["threads"] == 1001 and at["kstack_bytes"] == 1001 * 16384, "threads/stacks %s" % at)
+    no_loss(r)
+
+
+@test
+def stack_size_changes_page_tables_not_kernel_stacks(c):
+    """Threads with 64 KiB and 8 MiB stacks: page tables follow VmPTE, kernel stacks do not move."""
+    seen = {}
+    for stack_kib in (64, 8192):
+        p, r = c.run([], [c.fx("threads"), "200", str(stack_kib), "300"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        at = r["peak_kernel"]["at_peak"]
+        check(at["pgtables_bytes"] == v["vmpte_kib"] * 1024,
+              "%d KiB stacks: page tables %d vs VmPTE %d KiB" % (stack_kib, at["pgtables_bytes"], v["vmpte_kib"]))
+        seen[stack_kib] = at
+        no_loss(r)
+    small, big = seen[64], seen[8192]
+    check(big["pgtables_bytes"] > small["pgtables_bytes"] * 2,
+          "page tables barely differ: %d vs %d" % (small["pgtables_bytes"], big["pgtables_bytes"]))
+    check(small["kstack_bytes"] == big["kstack_bytes"] == 201 * 16384,
+          "kernel stacks %d vs %d" % (small["kstack_bytes"], big["kstack_bytes"]))
+
+
+@test
+def per_task_table_of_a_known_tree(c):
+    """2 processes of 5 threads each: exactly those 10 rows; faults add up to the tree's."""
+    csv_path = c.path("tasks.csv")
+    p, r = c.run(["--tasks", "--tasks-csv", csv_path], [c.fx("procs_threads"), "2", "5"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    tids = sorted(int(x.split("=")[1]) for x in p.stdout.split() if x.startswith("tid="))
+    check(len(tids) == 10, "fixture printed %d tids" % len(tids))
+    rows = r["tasks"]
+    check(sorted(t["tid"] for t in rows) == tids, "task rows %s vs tids %s" % ([t["tid"] for t in rows], tids))
+    by_proc = {}
+    for t in rows:
+        by_proc.setdefault(t["tgid"], []).append(t)
+    check(sorted(len(v) for v in by_proc.values()) == [5, 5], "rows per process %s" % by_proc.keys())
+    check(sum(t["page_faults"] for t in rows) == r["page_faults"],
+          "task faults %d vs tree %d" % (sum(t["page_faults"] for t in rows), r["page_faults"]))
+    check(all(t["exit_ms"] is not None and t["exit_ms"] >= t["start_ms"] for t in rows), "exit times")
+    check("Tasks: 10 threads" in p.stderr, "text table missing: %s" % p.stderr[-500:])
+    with open(csv_path) as f:
+        crows = list(csv.DictReader(f))
+    check(len(crows) == 10, "CSV rows %d" % len(crows))
+    leaders = [x for x in crows if x["is_process"] == "1"]
+    check(len(leaders) == 2 and all(int(x["peak_rss_bytes"]) > 0 for x in leaders), "leaders %s" % leaders)
+    no_loss(r)

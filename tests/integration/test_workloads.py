@@ -1,0 +1,55 @@
+"""Every built workload under memtrace: 10,000 tasks sleeping 1 s each."""
+import os
+import subprocess
+
+from common import Skip, check, no_loss, register
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN = os.path.join(ROOT, "workloads", "run")
+NAMES = ["rust-threads", "rust-tokio", "rust-async-std", "go", "java-threads", "java-virtual",
+         "csharp", "node", "python", "elixir", "c-pthreads", "c-timers"]
+N = 10000
+# Java starts a platform thread in about 220 us here: 10,000 take 2.2 s, so with
+# 1 s sleeps the first are gone before the last start. It gets the time to
+# have them all alive at once.
+SECONDS = {"java-threads": 5}
+
+
+def listing():
+    p = subprocess.run([RUN, "--list"], capture_output=True, text=True, timeout=120)
+    rows = {}
+    for line in p.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in NAMES:
+            rows[parts[0]] = parts
+    return rows
+
+
+def workload_test(name):
+    def run_workload(c):
+        rows = listing()
+        if name not in rows or rows[name][1] != "yes":
+            # The workloads' Makefile says what is missing in a SKIP line.
+            p = subprocess.run(["make", "-s", "--no-print-directory", "-C",
+                                os.path.join(ROOT, "workloads"), name],
+                               capture_output=True, text=True, timeout=600)
+            why = [x for x in (p.stdout + p.stderr).splitlines() if x.startswith("SKIP")]
+            raise Skip(why[0] if why else "%s is not built: %s" % (name, (p.stdout + p.stderr).strip()[-200:]))
+        model = subprocess.run([RUN, "--model", name], capture_output=True, text=True).stdout.strip()
+        secs = SECONDS.get(name, 1)
+        p, r = c.run([], [RUN, name, str(N), str(secs)], timeout=300)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-400:]))
+        wall = r["wall_s"]
+        check(wall >= secs, "took %.2f s, less than its %d s sleep" % (wall, secs))
+        check(wall <= secs + 15, "took %.2f s for %d s sleeps" % (wall, secs))
+        threads = r["threads"]["peak_concurrent"]
+        if model == "thread-per-task":
+            check(threads >= N, "%s reached %d live threads, not %d" % (name, threads, N))
+        check(r["peak_rss"]["bytes"] > 0, "no memory seen")
+        no_loss(r)
+    run_workload.__name__ = "workload_" + name.replace("-", "_")
+    return run_workload
+
+
+for _name in NAMES:
+    register(workload_test(_name))
