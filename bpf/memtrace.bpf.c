@@ -32,6 +32,7 @@ const volatile __u32 page_shift = 12;
 const volatile __u32 nr_cpus = 1;
 const volatile __u64 thread_bytes;          /* task_struct slab object + small slabs */
 const volatile __u64 default_kstack_bytes = 16384;
+const volatile __u32 task_records;          /* send a record per thread exit (--tasks) */
 
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
@@ -69,7 +70,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
 struct {
@@ -519,6 +520,19 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
+/*
+ * Waking user space for every record costs more than the record when
+ * thousands of threads exit at once; it polls every 100 ms anyway, so wake
+ * it only once a good share of the buffer waits.
+ */
+#define WAKE_AFTER_BYTES (256 << 10)
+
+static __always_inline __u64 submit_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKE_AFTER_BYTES ? BPF_RB_FORCE_WAKEUP
+										   : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid)
 {
 	struct mt_proc_event *pe;
@@ -528,7 +542,7 @@ static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid)
 		pe->kind = MT_EV_PROC_EXIT;
 		pe->pad = 0;
 		pe->proc = *proc;
-		bpf_ringbuf_submit(pe, 0);
+		bpf_ringbuf_submit(pe, submit_flags());
 	} else {
 		count_tree(COUNT_RINGBUF_DROP);
 	}
@@ -554,24 +568,28 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	c.d_threads = -1;
 	c.d_kstack_bytes = -(__s64)task->kstack_bytes;
 
-	te = bpf_ringbuf_reserve(&events, sizeof(*te), 0);
-	if (te) {
-		te->kind = MT_EV_TASK_EXIT;
-		te->pad = 0;
-		te->task = *task;
-		te->task.exit_ns = now;
-		te->task.faults = faults;
-		bpf_probe_read_kernel_str(te->task.comm, sizeof(te->task.comm), p->comm);
-		bpf_ringbuf_submit(te, 0);
-	} else {
-		count_tree(COUNT_RINGBUF_DROP);
+	if (task_records) {
+		te = bpf_ringbuf_reserve(&events, sizeof(*te), 0);
+		if (te) {
+			te->kind = MT_EV_TASK_EXIT;
+			te->pad = 0;
+			te->task = *task;
+			te->task.exit_ns = now;
+			te->task.faults = faults;
+			bpf_probe_read_kernel_str(te->task.comm, sizeof(te->task.comm), p->comm);
+			bpf_ringbuf_submit(te, submit_flags());
+		} else {
+			count_tree(COUNT_RINGBUF_DROP);
+		}
 	}
 	bpf_map_delete_elem(&tasks, &tid);
 	{
 		struct mt_tree_slot *slot = tree_slot();
 
-		if (slot)
+		if (slot) {
 			__sync_fetch_and_add(&slot->tree.faults, faults);
+			__sync_fetch_and_add(&slot->tree.threads_exited, 1);
+		}
 	}
 
 	proc = bpf_map_lookup_elem(&procs, &tgid);

@@ -107,7 +107,7 @@ struct mt_tree {
 	__u64 ringbuf_drops; /* records that did not fit the ring buffer */
 	__u64 map_full;      /* tasks or processes that did not fit their map */
 	__u64 lock_fails;    /* updates skipped: the tree lock timed out */
-	__u64 orphans;       /* events of a thread whose process was not found */
+	__u64 threads_exited; /* exits of followed threads seen */
 };
 
 /* The tree lives in a one-entry array whose value starts with a lock; user

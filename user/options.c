@@ -66,7 +66,7 @@ static const struct argp_option options[] = {
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 262144)", 0 },
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", OPTION_HIDDEN, "Ring buffer size, a power of two >= 4096 (tests)", 0 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer for exit records, a power of two >= 4096 (default 8 MiB, 64 MiB with --tasks)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
 	{ 0 },
@@ -78,7 +78,7 @@ void settings_init(struct settings *s)
 	s->top = 10;
 	s->max_tasks = 1048576;
 	s->max_procs = 262144;
-	s->ringbuf_bytes = 4UL << 20;
+	s->ringbuf_bytes = 0; /* chosen in check_settings() */
 	s->interval_ms = 100;
 	s->runs = 1;
 }
@@ -248,6 +248,13 @@ static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NUL
 /* Combinations argp cannot see: the command comes after "--". */
 static int check_settings(struct settings *s)
 {
+	/*
+	 * Thread records travel only for the per-task table; a burst of 100k
+	 * threads ending at once (88 bytes each) must fit while memtrace waits
+	 * for a CPU.
+	 */
+	if (!s->ringbuf_bytes)
+		s->ringbuf_bytes = (s->tasks || s->tasks_csv ? 64UL : 8UL) << 20;
 	if (s->npids && s->command_argc) {
 		fprintf(stderr, "memtrace: give either -p PID or a command after '--', not both\n");
 		return -1;

@@ -158,7 +158,7 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 		"Processes:", t->procs_total, t->procs_peak, t->procs_live);
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %llu exits seen\n",
 		"Threads:", t->threads_total, t->threads_peak,
-		(unsigned long long)s->rec->task_exits);
+		(unsigned long long)s->tree.threads_exited);
 	fprintf(f, LABEL "%llu" "\n", "Page faults:", (unsigned long long)s->faults);
 	print_lost(f, s);
 	if (all) {

@@ -155,7 +155,7 @@ void report_json_write(struct json *jw, const char *key, const struct summary *s
 	json_begin_object(&j, "threads");
 	json_uint(&j, "total", t->threads_total);
 	json_int(&j, "peak_concurrent", t->threads_peak);
-	json_uint(&j, "exits_seen", s->rec->task_exits);
+	json_uint(&j, "exits_seen", s->tree.threads_exited);
 	json_uint(&j, "still_running", s->rec->live_tasks);
 	json_end_object(&j);
 	json_uint(&j, "page_faults", s->faults);

@@ -93,6 +93,7 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->page_shift = t->si.page_shift;
 	skel->rodata->nr_cpus = (unsigned int)ncpu;
 	skel->rodata->thread_bytes = t->thread_bytes;
+	skel->rodata->task_records = rec->keep_tasks;
 	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);

@@ -200,7 +200,7 @@ def run_as_user(c):
 @test
 def lost_events_are_counted(c):
     """A forced overflow (tiny ring buffer, tiny task map) shows drops; --strict fails."""
-    p, r = c.run(["--ringbuf-size", "4096"], [c.fx("threads"), "2000"])
+    p, r = c.run(["--tasks", "--ringbuf-size", "4096"], [c.fx("threads"), "2000"])
     check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
     ev = r["events"]
     check(ev["ringbuf_drops"] > 0 and ev["lost"] >= ev["ringbuf_drops"], "events %s" % ev)

@@ -60,6 +60,13 @@ static void defaults(void **state)
 	assert_null(s.output);
 	assert_int_equal(s.npids, 0);
 	assert_int_equal(s.max_tasks, 1048576);
+	assert_int_equal(s.ringbuf_bytes, 8 << 20);
+	assert_int_equal(s.interval_ms, 100);
+	assert_int_equal(s.runs, 1);
+	/* Thread records need room only for the per-task table. */
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "--tasks", "--", "true"), 0);
+	assert_int_equal(s.ringbuf_bytes, 64 << 20);
 }
 
 static void options_take_values(void **state)
