@@ -121,3 +121,25 @@ void records_sort_by_peak(struct records *r)
 	if (r->nprocs > 1)
 		qsort(r->procs, r->nprocs, sizeof(*r->procs), by_peak);
 }
+
+void records_prune(struct records *r, const struct mt_tree *tree, size_t keep)
+{
+	size_t i, out = 0, ranked = 0;
+
+	/* Largest first: the first keep dead rows by peak survive. */
+	records_sort_by_peak(r);
+	for (i = 0; i < r->nprocs; i++) {
+		const struct proc_row *row = &r->procs[i];
+		int at_peak = row->p.exit_gen[MT_PEAK_RSS] == tree->gen[MT_PEAK_RSS] ||
+			      row->p.exit_gen[MT_PEAK_TOTAL] == tree->gen[MT_PEAK_TOTAL];
+
+		if (row->live || at_peak || ranked < keep) {
+			if (!row->live && !at_peak)
+				ranked++;
+			r->procs[out++] = *row;
+		} else {
+			r->procs_dropped++;
+		}
+	}
+	r->nprocs = out;
+}

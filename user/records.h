@@ -29,7 +29,12 @@ struct records {
 	uint64_t proc_exits;   /* process exit records received */
 	uint64_t live_tasks;   /* tasks still running at the end */
 	uint64_t live_faults;  /* faults of those */
+	uint64_t procs_dropped; /* exited process rows given up to bound memory */
 };
+
+/* Process rows kept before pruning, and how many of the largest a prune keeps. */
+#define RECORDS_MAX_PROCS 100000
+#define RECORDS_KEEP_TOP 1000
 
 void records_init(struct records *r, int keep_tasks);
 void records_free(struct records *r);
@@ -42,6 +47,12 @@ void records_finish(struct records *r, const struct mt_tree *tree);
 int64_t mem_rss_bytes(const struct mt_mem *m, uint64_t page_size);
 int64_t mem_kernel_bytes(const struct mt_mem *m, uint64_t thread_bytes);
 
+/*
+ * Bounds memory on runs with very many processes: keeps the live rows, the
+ * rows that may hold a share of the tree's latest peaks, and the keep
+ * largest by own peak; counts the others in procs_dropped.
+ */
+void records_prune(struct records *r, const struct mt_tree *tree, size_t keep);
 /* Sorts rows by own peak RSS, largest first (ties: earlier start first). */
 void records_sort_by_peak(struct records *r);
 

@@ -98,6 +98,9 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 		shown = r->nprocs;
 	fprintf(f, "\n  Processes by peak RSS (%zu of %zu%s):\n", shown, r->nprocs,
 		shown < r->nprocs ? "; -v for all" : "");
+	if (r->procs_dropped)
+		fprintf(f, "  (%llu more short-lived processes were not kept, to bound memtrace's memory)\n",
+			(unsigned long long)r->procs_dropped);
 	fprintf(f, "  %8s %8s %10s %10s %12s %10s %8s %10s %9s  %s\n", "PID", "PPID", "PEAK_RSS",
 		"PEAK_T_MS", "AT_TREE_PEAK", "KERNEL", "THREADS", "FAULTS", "EXIT", "COMMAND");
 	for (i = 0; i < shown; i++) {

@@ -41,6 +41,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	} else if (kind == MT_EV_PROC_EXIT && size >= sizeof(struct mt_proc_event)) {
 		const struct mt_proc_event *e = data;
 
+		if (t->rec->nprocs >= RECORDS_MAX_PROCS) {
+			struct mt_tree tree;
+
+			if (tracer_read_tree(t, &tree) == 0)
+				records_prune(t->rec, &tree, RECORDS_KEEP_TOP);
+		}
 		if (records_add_proc(t->rec, &e->proc, 0))
 			t->record_failures++;
 	}

@@ -129,6 +129,41 @@ static void sorted_by_own_peak(void **state)
 	records_free(&r);
 }
 
+static void pruning_keeps_what_the_report_needs(void **state)
+{
+	struct records r;
+	struct mt_tree tree;
+	struct mt_proc p;
+	unsigned i;
+
+	(void)state;
+	memset(&tree, 0, sizeof(tree));
+	tree.gen[MT_PEAK_RSS] = 3;
+	tree.gen[MT_PEAK_TOTAL] = 4;
+	records_init(&r, 0);
+	for (i = 1; i <= 10; i++) {
+		p = proc(i);
+		p.own_peak = mem(i, 0, 1); /* pid 10 has the largest peak */
+		p.exit_gen[MT_PEAK_RSS] = 1;
+		p.exit_gen[MT_PEAK_TOTAL] = 1;
+		if (i == 2)
+			p.exit_gen[MT_PEAK_RSS] = 3; /* died after the latest RSS peak */
+		if (i == 3)
+			p.exit_gen[MT_PEAK_TOTAL] = 4;
+		records_add_proc(&r, &p, i == 1); /* pid 1 still runs */
+	}
+	records_prune(&r, &tree, 2);
+	/* Live 1, at-peak 2 and 3, and the two largest of the rest: 10 and 9. */
+	assert_int_equal(r.nprocs, 5);
+	assert_int_equal(r.procs_dropped, 5);
+	for (i = 0; i < r.nprocs; i++) {
+		unsigned pid = r.procs[i].p.tgid;
+
+		assert_true(pid == 1 || pid == 2 || pid == 3 || pid == 9 || pid == 10);
+	}
+	records_free(&r);
+}
+
 static void byte_sums(void **state)
 {
 	struct mt_mem m = mem(3, 2, 4);
@@ -146,6 +181,7 @@ int main(void)
 		cmocka_unit_test(share_of_the_peak),
 		cmocka_unit_test(tasks_kept_only_when_asked),
 		cmocka_unit_test(sorted_by_own_peak),
+		cmocka_unit_test(pruning_keeps_what_the_report_needs),
 		cmocka_unit_test(byte_sums),
 	};
 
