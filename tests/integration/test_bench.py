@@ -193,6 +193,16 @@ def sysctl_guard_restores_on_sigterm_and_after_sigkill(c):
              "with g.terminate_as_exception():\n"
              "    with g.SysctlGuard({%r: %d}, journal=%r):\n"
              "        print('raised', flush=True); time.sleep(60)\n" % (TOOLS, name, before + 8192, journal))
+    try:
+        _guard_child_signals(name, before, journal, child)
+    finally:
+        # Whatever failed above, leave the value as the test found it.
+        if read_sysctl(name) == before + 8192:
+            sysctl_guard.write_sysctl(name, before)
+
+
+def _guard_child_signals(name, before, journal, child):
+    import sysctl_guard
     for sig in (signal.SIGTERM, signal.SIGKILL):
         p = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
