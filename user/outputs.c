@@ -15,7 +15,7 @@
 
 static FILE *open_w(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = fopen(path, "we"); /* "e": the command must not inherit it */
 
 	if (!f)
 		fprintf(stderr, "memtrace: cannot write '%s': %s\n", path, strerror(errno));

@@ -7,7 +7,7 @@
 
 FILE *summary_csv_open(const char *path)
 {
-	FILE *f = fopen(path, "a");
+	FILE *f = fopen(path, "ae"); /* "e": the command must not inherit it */
 
 	if (!f) {
 		fprintf(stderr, "memtrace: cannot write '%s': %s\n", path, strerror(errno));

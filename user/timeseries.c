@@ -15,7 +15,7 @@ int ts_open(struct timeseries *ts, const char *path)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->path = path;
-	ts->out = fopen(path, "w");
+	ts->out = fopen(path, "we"); /* "e": the command must not inherit it */
 	if (!ts->out) {
 		fprintf(stderr, "memtrace: cannot write '%s': %s\n", path, strerror(errno));
 		return -1;
@@ -36,7 +36,7 @@ int ts_begin_run(struct timeseries *ts, int run, uint64_t page_size, uint64_t th
 	ts->page_size = page_size;
 	ts->thread_bytes = thread_bytes;
 	ts->last_us_valid = 0;
-	ts->part = fopen(ts->part_path, "w+");
+	ts->part = fopen(ts->part_path, "w+e");
 	if (!ts->part) {
 		fprintf(stderr, "memtrace: cannot write '%s': %s\n", ts->part_path, strerror(errno));
 		return -1;

@@ -211,3 +211,14 @@ def lost_events_are_counted(c):
     check(r["events"]["map_full"] > 0, "events %s" % r["events"])
     p, r = c.run(["--strict"], [c.fx("threads"), "100"])
     check(p.returncode == 0 and r["events"]["lost"] == 0, "clean run: exit %d %s" % (p.returncode, r["events"]))
+
+
+@test
+def command_inherits_no_memtrace_files(c):
+    """The report, JSON and CSV files (and BPF objects) stay memtrace's own."""
+    probe = ["sh", "-c", "ls /proc/self/fd"]
+    plain = subprocess.run(probe, capture_output=True, text=True).stdout.split()
+    p, _ = c.run(["-o", c.path("r.txt"), "--csv", c.path("r.csv"), "--summary-csv", c.path("s.csv"),
+                  "--tasks-csv", c.path("t.csv")], probe)
+    check(p.returncode == 0, "exit %d" % p.returncode)
+    check(p.stdout.split() == plain, "command got fds %s, a plain run %s" % (p.stdout.split(), plain))
