@@ -39,7 +39,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench vmlinux test unit integration bench overhead kmem-bench workloads \
+.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads \
 	install uninstall clean fixtures tools
 
 all: $(OUTPUT)/memtrace
@@ -121,6 +121,10 @@ bench: deps-bench
 overhead: deps
 	$(Q)$(MAKE) all tools
 	$(Q)python3 tools/overhead.py --memtrace $(OUTPUT)/memtrace --touch $(OUTPUT)/tools/touch
+
+workload-overhead: deps-bench
+	$(Q)$(MAKE) all workloads
+	$(Q)python3 tools/workload_overhead.py --memtrace $(OUTPUT)/memtrace
 
 kmem-bench: deps
 	$(Q)$(MAKE) all fixtures
