@@ -124,7 +124,9 @@ class SysctlGuard:
 
     After entering, .changes holds {name: (old, new)} of what was changed and
     .before {name: value} of every wanted name; after exit, .restored says
-    whether everything was put back (.errors lists what could not be)."""
+    whether everything was put back (.errors lists what could not be). A
+    value that someone else changed while the block ran is left as they set
+    it (.left)."""
 
     def __init__(self, wanted, journal=DEFAULT_JOURNAL):
         self.wanted = dict(wanted)
@@ -133,6 +135,7 @@ class SysctlGuard:
         self.changes = {}
         self.restored = None
         self.errors = []
+        self.left = {}     # name: value someone else set meanwhile (not restored)
 
     def _write_journal(self):
         if not self.journal:
@@ -172,6 +175,12 @@ class SysctlGuard:
             for name in reversed(list(self.changes)):
                 old, new = self.changes[name]
                 try:
+                    cur = read_sysctl(name)
+                    # Changed again by someone else while the block ran: that
+                    # value was set on purpose, leave it.
+                    if cur != new:
+                        self.left[name] = cur
+                        continue
                     write_sysctl(name, old)
                 except OSError as e:
                     self.errors.append("%s: cannot restore %d: %s" % (name, old, e))
@@ -193,6 +202,8 @@ class SysctlGuard:
                 old, new = self.changes[name]
                 state = "" if self.restored is None else (" (restored)" if self.restored else
                                                          " (NOT restored)")
+                if name in self.left:
+                    state = " (changed to %d by someone else meanwhile: left so)" % self.left[name]
                 out.append("%s %d -> %d%s" % (name, old, new, state))
             elif name in self.before:
                 out.append("%s %d (already >= %d)" % (name, self.before[name], value))

@@ -10,11 +10,11 @@ import subprocess
 
 FONT = "DejaVu Sans"
 
-# Twelve colours that stay apart from each other (more lines than that get
-# dash patterns too, see line_style).
+# Ten colours that stay apart from each other; the 11th line on takes them
+# again, dashed (see line_style).
 PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-    "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#000080", "#006400",
+    "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
 ]
 USER_COLOR = "#4c72b0"    # RSS (user memory) in stacked bars
 KERNEL_COLOR = "#dd8452"  # kernel memory in stacked bars
