@@ -22,7 +22,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define MAX_CPUS 4096
+#define MAX_CPUS MT_MAX_CPUS
 #define UNROLLED_CPUS 8
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
@@ -621,7 +621,8 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 SEC("tp_btf/rss_stat")
 int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 {
-	struct task_struct *owner = mm->owner;
+	/* mm->owner exists with CONFIG_MEMCG; without it, the current task. */
+	struct task_struct *owner = bpf_core_field_exists(mm->owner) ? mm->owner : NULL;
 	struct task_struct *t = owner ? owner : bpf_get_current_task_btf();
 	struct mt_change c = {};
 	struct mt_proc *proc;

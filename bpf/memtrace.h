@@ -9,6 +9,7 @@
 #define MEMTRACE_H
 
 #define MT_COMM_LEN 16
+#define MT_MAX_CPUS 4096 /* CPUs whose per-CPU counter shares are summed */
 
 /* Indices of the kernel's mm->rss_stat[] (enum MM_*PAGES in mm_types.h). */
 enum mt_member {

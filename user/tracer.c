@@ -90,6 +90,12 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 		fprintf(stderr, "memtrace: cannot count CPUs: %s\n", strerror(-ncpu));
 		return -1;
 	}
+	/* The BPF side sums per-CPU counters over at most MT_MAX_CPUS. */
+	if (ncpu > MT_MAX_CPUS) {
+		fprintf(stderr, "memtrace: cannot trace exactly on %d possible CPUs: at most %d\n", ncpu,
+			MT_MAX_CPUS);
+		return -1;
+	}
 	skel = memtrace_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "memtrace: cannot open BPF object: %s\n", strerror(errno));
