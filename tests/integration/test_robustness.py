@@ -104,6 +104,14 @@ def duration_ends_attach(c):
     check(r["timed_out"] == 1 and r["processes"]["still_running"] == 1, "report %s" % r["processes"])
     check("--duration ran out" in p.stderr, p.stderr)
 
+    # A command gets SIGTERM, as timeout(1) sends it.
+    t0 = time.monotonic()
+    p, r = c.run(["--duration", "0.3"], ["sleep", "30"])
+    check(time.monotonic() - t0 < 10, "the command was not stopped")
+    check(p.returncode == 128 + signal.SIGTERM and r["exit"]["signal"] == signal.SIGTERM,
+          "exit %d, report %s" % (p.returncode, r["exit"]))
+    check(r["timed_out"] == 1 and "sent SIGTERM" in p.stderr, p.stderr)
+
 
 @test
 def ctrl_c_in_both_modes(c):
