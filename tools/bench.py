@@ -25,9 +25,9 @@ threads would need about 30 GiB of kernel memory and stacks, so thread-per-task
 runtimes above 100,000 tasks are recorded as "not attempted" and never run.
 
 The workload is exec'd directly, with the command line workloads/run would
-exec (--via-run goes through the script instead): the script forks
-command-substitution subshells (dirname, cat) before its exec, and memtrace
-counts those in the tree, which adds about 3 MiB to a small workload's peak.
+exec (--via-run goes through the script instead): memtrace counts the shell
+that runs the script until it execs, about 1.5 MiB, which would be most of a
+small native workload's peak.
 
 --quick: c-timers, c-pthreads, go and python at N = 1 and 1000, 1 s sleeps,
 one run; about 20 s plus figures.
@@ -689,7 +689,7 @@ def main(argv=None):
     ap.add_argument("--interval", type=int, default=100, help="time-series interval in ms (default 100)")
     ap.add_argument("--timeout", type=int, help="per-run timeout in s (default 10 x seconds + 120)")
     ap.add_argument("--via-run", action="store_true",
-                    help="exec workloads through workloads/run (adds its subshells to the peak)")
+                    help="exec workloads through workloads/run (adds its shell to the peak)")
     ap.add_argument("--workloads-run", default=os.path.join(ROOT, "workloads", "run"))
     ap.add_argument("--build", default=os.environ.get("BUILD") or os.path.join(ROOT, "build", "workloads"),
                     help="workload build folder (default build/workloads, or $BUILD)")
