@@ -45,6 +45,10 @@ class Ctx:
     def fx(self, name):
         return os.path.join(self.fixtures, name)
 
+    def bare(self, *args):
+        """Runs memtrace with exactly these arguments (no --json added)."""
+        return subprocess.run([self.memtrace] + list(args), capture_output=True, text=True, timeout=60)
+
     def path(self, name):
         return os.path.join(self.tmp, name)
 

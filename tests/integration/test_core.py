@@ -160,8 +160,7 @@ def report_goes_to_stderr_or_file(c):
 
 @test
 def bad_input(c):
-    m = c.memtrace
-    run = lambda *a: subprocess.run([m] + list(a), capture_output=True, text=True, timeout=60)
+    run = c.bare
     one_line_error(run("--", "/no/such/program"), 127, r"^memtrace: cannot run '/no/such/program': No such file")
     notexec = os.path.join(c.tmp, "notexec")
     with open(notexec, "w") as f:

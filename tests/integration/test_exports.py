@@ -115,8 +115,7 @@ def repeated_runs_statistics(c):
 
 @test
 def export_bad_input(c):
-    m = c.memtrace
-    run = lambda *a: subprocess.run([m] + list(a), capture_output=True, text=True, timeout=60)
+    run = c.bare
     marker = c.path("ran")
     for opt in ("--csv", "--summary-csv", "--tasks-csv", "--json", "-o"):
         one_line_error(run(opt, "/no/such/dir/f", "--", "touch", marker), 125, r"cannot write '/no/such/dir/f")

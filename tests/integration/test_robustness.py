@@ -69,13 +69,12 @@ def attach_follows_existing_and_new(c):
 
 @test
 def attach_refusals(c):
-    m = c.memtrace
-    run = lambda *a: subprocess.run([m] + list(a), capture_output=True, text=True, timeout=60)
+    run = c.bare
     one_line_error(run("-p", "999999999"), 125, r"^memtrace: cannot attach to 999999999: no such process")
     one_line_error(run("-p", "2"), 125, r"^memtrace: cannot attach to 2: it is a kernel thread")
-    p = subprocess.run(["sh", "-c", "exec %s -p $$" % m], capture_output=True, text=True, timeout=60)
+    p = subprocess.run(["sh", "-c", "exec %s -p $$" % c.memtrace], capture_output=True, text=True, timeout=60)
     one_line_error(p, 125, r"cannot attach to \d+: that is memtrace itself")
-    p = subprocess.run(["sh", "-c", "%s -p $$" % m], capture_output=True, text=True, timeout=60)
+    p = subprocess.run(["sh", "-c", "%s -p $$" % c.memtrace], capture_output=True, text=True, timeout=60)
     one_line_error(p, 125, r"cannot attach to \d+: it is an ancestor of memtrace")
     zombie = subprocess.Popen(["true"])
     time.sleep(0.3)  # exited, not reaped: a zombie
