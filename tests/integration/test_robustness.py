@@ -41,7 +41,7 @@ def attach_follows_existing_and_new(c):
         before = {p: vmrss_kib(p) for p in pids}
         mt = subprocess.Popen([c.memtrace, "--json", c.path("attach.json"), "-p", str(v["parent"])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)  # memtrace attached (its start-up is well under this)
+        wait_until_tracing(mt.pid)
         fx.send_signal(signal.SIGUSR1)
         v.update(wait_for_line(fx, "sum_vmrss_at_peak_kib"))
         fx.wait(timeout=30)
@@ -151,6 +151,17 @@ def stop_and_continue_do_not_end_the_run(c):
     out, err = mt.communicate(timeout=30)
     check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
     check("Exit status:                   0" in err, err)
+
+
+def wait_until_tracing(pid, timeout=20):
+    """Until memtrace holds its programs, then a moment for it to walk the tasks."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(prog_ids_of(pid)) >= 5:
+            time.sleep(0.5)
+            return
+        time.sleep(0.05)
+    raise Failure("memtrace %d never loaded its programs" % pid)
 
 
 def prog_ids_of(pid):
