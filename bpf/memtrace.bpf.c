@@ -35,6 +35,7 @@ const volatile __u64 default_kstack_bytes = 16384;
 const volatile __u32 task_records;          /* send a record per thread exit (--tasks) */
 
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 
 struct {
@@ -169,14 +170,25 @@ struct mt_sum_ctx {
 	__s64 sum;
 };
 
+/*
+ * One CPU's share of a percpu_counter. The address is a plain number; cast
+ * to a kernel type (struct kref: one 32-bit counter) it reads with a guarded
+ * load, which the verifier emits inline, where bpf_probe_read_kernel() would
+ * cost a helper call per CPU per event.
+ */
+static __always_inline __s32 cpu_share(__u64 counters, __u32 cpu)
+{
+	struct kref *k = bpf_rdonly_cast((void *)(counters + cpu_offset[cpu]),
+					 bpf_core_type_id_kernel(struct kref));
+
+	return k->refcount.refs.counter;
+}
+
 static long add_cpu_share(__u32 cpu, struct mt_sum_ctx *ctx)
 {
-	__s32 v = 0;
-
 	if (cpu >= MAX_CPUS)
 		return 1;
-	bpf_probe_read_kernel(&v, sizeof(v), (void *)(ctx->counters + cpu_offset[cpu]));
-	ctx->sum += v;
+	ctx->sum += cpu_share(ctx->counters, cpu);
 	return 0;
 }
 
@@ -195,12 +207,9 @@ static __s64 exact_counter(struct percpu_counter *pc)
 	if (nr_cpus <= UNROLLED_CPUS) {
 		/* nr_cpus is a load-time constant: the verifier drops what is unused. */
 		for (__u32 i = 0; i < UNROLLED_CPUS; i++) {
-			__s32 v = 0;
-
 			if (i >= nr_cpus)
 				break;
-			bpf_probe_read_kernel(&v, sizeof(v), (void *)(ctx.counters + cpu_offset[i]));
-			ctx.sum += v;
+			ctx.sum += cpu_share(ctx.counters, i);
 		}
 	} else {
 		bpf_loop(nr_cpus, add_cpu_share, &ctx, 0);
