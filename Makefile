@@ -137,7 +137,7 @@ install: $(OUTPUT)/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/bin/memtrace)
 	$(Q)install -D -m 0755 $(OUTPUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1)
-	$(Q)install -D -m 0644 doc/memtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
+	$(Q)install -D -m 0644 docs/memtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/memtrace $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
