@@ -41,8 +41,6 @@ int records_add_task(struct records *r, const struct mt_task *t, int live)
 	if (live) {
 		r->live_tasks++;
 		r->live_faults += t->faults;
-	} else {
-		r->task_exits++;
 	}
 	if (!r->keep_tasks)
 		return 0;

@@ -25,7 +25,6 @@ struct records {
 	struct mt_task *tasks; /* kept only when keep_tasks is set */
 	size_t ntasks, tasks_cap;
 	int keep_tasks;
-	uint64_t task_exits;   /* task exit records received */
 	uint64_t proc_exits;   /* process exit records received */
 	uint64_t live_tasks;   /* tasks still running at the end */
 	uint64_t live_faults;  /* faults of those */

@@ -78,8 +78,11 @@ static void print_kernel_breakdown(FILE *f, const struct mt_mem *m, const struct
 static void print_lost(FILE *f, const struct summary *s)
 {
 	uint64_t lost = summary_lost(s);
+	char a[32], b[32];
 
-	fprintf(f, LABEL "%llu" " applied, %llu lost\n", "Events:", s->tree.events, (unsigned long long)lost);
+	fprintf(f, LABEL "%s applied, %s lost\n", "Events:",
+		format_count(a, sizeof(a), (int64_t)s->tree.events),
+		format_count(b, sizeof(b), (int64_t)lost));
 	if (lost)
 		fprintf(f, LABEL "ring buffer full %llu, map full %llu"
 			", lock timeouts %llu, recursion %llu, no memory %llu\n",
@@ -162,7 +165,7 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %llu exits seen\n",
 		"Threads:", t->threads_total, t->threads_peak,
 		(unsigned long long)s->tree.threads_exited);
-	fprintf(f, LABEL "%llu" "\n", "Page faults:", (unsigned long long)s->faults);
+	fprintf(f, LABEL "%s\n", "Page faults:", format_count(buf, sizeof(buf), (int64_t)s->faults));
 	print_lost(f, s);
 	if (all) {
 		char a[32], b[32];

@@ -71,9 +71,10 @@ def json_matches_text_report(c):
     m = re.match(r"(\d+) total, (\d+) peak concurrent, (\d+) exits seen", text_value(t, "Threads:"))
     check(tuple(map(int, m.groups())) == (r["threads"]["total"], r["threads"]["peak_concurrent"],
                                           r["threads"]["exits_seen"]), "threads")
-    check(int(text_value(t, "Page faults:")) == r["page_faults"], "faults")
-    m = re.match(r"(\d+) applied, (\d+) lost", text_value(t, "Events:"))
-    check((int(m.group(1)), int(m.group(2))) == (r["events"]["applied"], r["events"]["lost"]), "events")
+    count = lambda text: int(text.replace(",", ""))  # digits are grouped by thousands
+    check(count(text_value(t, "Page faults:")) == r["page_faults"], "faults")
+    m = re.match(r"([\d,]+) applied, ([\d,]+) lost", text_value(t, "Events:"))
+    check((count(m.group(1)), count(m.group(2))) == (r["events"]["applied"], r["events"]["lost"]), "events")
     check(int(text_value(t, "Exit status:")) == r["exit"]["status"], "exit status")
     check(r["schema"] == "memtrace-report/1" and r["run"] == 1, "schema")
     for proc in r["per_process"]:
