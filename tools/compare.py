@@ -33,10 +33,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from memcg import MemoryCgroup, NoMemoryCgroup  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MIB = 1048576.0
-CGROUP_V1_MEMORY = "/sys/fs/cgroup/memory"
 
 
 def build_path(*p):
@@ -95,62 +97,25 @@ def by_time(argv, tmp):
         return int(f.read().strip().splitlines()[-1]) * 1024, None
 
 
-def own_memory_cgroup():
-    """The v1 memory cgroup folder this process is in (the new cgroup goes
-    below it, so that whatever limits the caller has still apply)."""
-    try:
-        with open("/proc/self/cgroup") as f:
-            for line in f:
-                _, ctrls, path = line.rstrip("\n").split(":", 2)
-                if "memory" in ctrls.split(","):
-                    d = CGROUP_V1_MEMORY + path
-                    if os.path.isdir(d):
-                        return d
-    except OSError:
-        pass
-    return CGROUP_V1_MEMORY
-
-
 def by_cgroup(argv, name):
     """Runs argv in a new v1 memory cgroup; returns (max_usage, kmem_max_usage), error."""
-    if not os.path.exists(os.path.join(CGROUP_V1_MEMORY, "memory.max_usage_in_bytes")):
-        return None, "no cgroup v1 memory controller at %s" % CGROUP_V1_MEMORY
-    cg = os.path.join(own_memory_cgroup(), "memtrace-compare-%d-%s" % (os.getpid(), name))
-    os.mkdir(cg)
     try:
-        # The shell moves itself into the cgroup, then becomes the command.
-        p = subprocess.run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg] + argv,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
-        if p.returncode != 0:
-            return None, "exit %d: %s" % (p.returncode, p.stderr.strip()[-200:])
-        vals = []
-        for f in ("memory.max_usage_in_bytes", "memory.kmem.max_usage_in_bytes"):
-            try:
-                with open(os.path.join(cg, f)) as fh:
-                    vals.append(int(fh.read()))
-            except OSError:
-                vals.append(None)
-        return tuple(vals), None
-    finally:
-        remove_cgroup(cg)
-
-
-def remove_cgroup(cg):
-    for i in range(50):
-        try:
-            os.rmdir(cg)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            if i == 10:
+        with MemoryCgroup("compare-" + name) as cg:
+            p = subprocess.run(cg.command(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, timeout=600)
+            if p.returncode != 0:
+                return None, "exit %d: %s" % (p.returncode, p.stderr.strip()[-200:])
+            vals = []
+            for f in ("memory.max_usage_in_bytes", "memory.kmem.max_usage_in_bytes"):
                 try:
-                    with open(os.path.join(cg, "memory.force_empty"), "w") as f:
-                        f.write("0")
+                    vals.append(cg.read(f))
                 except OSError:
-                    pass
-            time.sleep(0.1)
-    print("compare: could not remove cgroup %s" % cg, file=sys.stderr)
+                    vals.append(None)
+    except NoMemoryCgroup as e:
+        return None, str(e)
+    if not cg.removed:
+        print("compare: could not remove cgroup %s" % cg.path, file=sys.stderr)
+    return tuple(vals), None
 
 
 def _ppid_map():

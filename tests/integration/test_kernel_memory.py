@@ -2,58 +2,33 @@
 import csv
 import os
 import subprocess
-import time
+import sys
 
 from common import Failure, check, fixture_values, no_loss, test
 
-CGROUP_V1 = "/sys/fs/cgroup/memory"
-
-
-class MemoryCgroup:
-    """A fresh cgroup v1 memory group, removed on exit."""
-
-    def __init__(self, name):
-        self.path = os.path.join(CGROUP_V1, name)
-
-    def __enter__(self):
-        if not os.path.exists(os.path.join(CGROUP_V1, "memory.kmem.usage_in_bytes")):
-            raise Failure("no cgroup v1 memory controller with kmem accounting at %s" % CGROUP_V1)
-        os.mkdir(self.path)
-        return self
-
-    def read(self, name):
-        with open(os.path.join(self.path, name)) as f:
-            return int(f.read())
-
-    def __exit__(self, *exc):
-        for _ in range(50):
-            try:
-                os.rmdir(self.path)
-                return False
-            except OSError:
-                time.sleep(0.1)  # the last task is still leaving
-        return False
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools"))
+from memcg import MemoryCgroup, NoMemoryCgroup  # noqa: E402
 
 @test
 def kernel_memory_matches_the_cgroup(c):
     """1000 sleeping threads in a fresh memory cgroup: kernel memory within 3% of kmem usage."""
-    with MemoryCgroup("memtrace-test-%d" % os.getpid()) as cg:
-        script = 'echo $$ > %s/cgroup.procs && exec "$@"' % cg.path
-        fx = c.fx("threads")
-        args = ["sh", "-c", script, "sh", fx, "1000", "0", "1500"]
-        json_path = c.path("kmem.json")
-        mt = subprocess.Popen([c.memtrace, "--json", json_path, "--"] + args,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        values = {}
-        for line in mt.stdout:
-            k, _, v = line.strip().partition("=")
-            values[k] = int(v)
-            if k == "held":
-                break
-        kmem = cg.read("memory.kmem.usage_in_bytes")
-        out, err = mt.communicate(timeout=120)
-        check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
+    try:
+        with MemoryCgroup("test") as cg:
+            args = cg.command([c.fx("threads"), "1000", "0", "1500"])
+            mt = subprocess.Popen([c.memtrace, "--json", c.path("kmem.json"), "--"] + args,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            values = {}
+            for line in mt.stdout:
+                k, _, v = line.strip().partition("=")
+                values[k] = int(v)
+                if k == "held":
+                    break
+            kmem = cg.read("memory.kmem.usage_in_bytes")
+            out, err = mt.communicate(timeout=120)
+            check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
+    except NoMemoryCgroup as e:
+        raise Failure(str(e))
     r = c.load_json("kmem.json")
     ours = r["peak_kernel"]["bytes"]
     check(values["threads_seen"] == 1001, "fixture saw %d threads" % values["threads_seen"])
