@@ -66,9 +66,6 @@ MAX_THREADS = 100000
 # objects, page tables and the touched pages of its user stack (measured:
 # 22-30 KiB per thread at 100k).
 THREAD_COST_BYTES = 30 * 1024
-# Values set while a thread-per-task run needs more than the current limits.
-PID_MAX_RAISED = 4194304          # the largest pid_max on 64-bit
-MAX_MAP_COUNT_RAISED = 1048576
 
 COLUMNS = [
     "runtime", "version", "model", "n", "run",
@@ -204,10 +201,6 @@ def mem_total_bytes():
     return None
 
 
-def count_pids():
-    return sum(1 for d in os.listdir("/proc") if d.isdigit())
-
-
 def limits_snapshot():
     """The limits a run of many threads can hit."""
     return {
@@ -220,23 +213,6 @@ def limits_snapshot():
         "pids_cgroup_max": own_cgroup_file("pids", "pids.max"),
         "mem_total_bytes": mem_total_bytes(),
     }
-
-
-def thread_sysctls(n):
-    """sysctl values a thread-per-task run of n tasks needs raised, {} if the
-    current limits suffice. Each thread takes a PID and two or three memory
-    mappings (stack, guard; the JVM adds its own guard zone)."""
-    need_pids = n + count_pids() + 8192
-    need_maps = 3 * n + 8192
-    need_threads = n + 8192
-    want = {}
-    if need_pids > sysctl_guard.read_sysctl("kernel.pid_max"):
-        want["kernel.pid_max"] = max(PID_MAX_RAISED, need_pids)
-    if need_maps > sysctl_guard.read_sysctl("vm.max_map_count"):
-        want["vm.max_map_count"] = max(MAX_MAP_COUNT_RAISED, need_maps)
-    if need_threads > sysctl_guard.read_sysctl("kernel.threads-max"):
-        want["kernel.threads-max"] = need_threads + 65536
-    return want
 
 
 def thread_limit_problems(n, limits):
@@ -257,7 +233,7 @@ def not_attempted_reason(n, limits):
     return ("%s OS threads need about %s of kernel stacks, task structs, page tables and touched "
             "stacks (~%d KiB each; machine has %s), a PID each (pid_max at most %d) and "
             "threads-max %d" % ("{:,}".format(n), gp.fmt_bytes(est), THREAD_COST_BYTES // 1024,
-                                gp.fmt_bytes(mem), PID_MAX_RAISED, limits.get("kernel.threads-max") or 0))
+                                gp.fmt_bytes(mem), sysctl_guard.PID_MAX_RAISED, limits.get("kernel.threads-max") or 0))
 
 
 # ---------------------------------------------------------------- one run
@@ -807,7 +783,7 @@ def main(argv=None):
                       end="", flush=True)
                 argv_w = wl.argv(name, n, seconds, a.via_run)
                 stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
-                want = thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
+                want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
                 limits = limits_snapshot()
                 problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
                 guard = sysctl_guard.SysctlGuard(want)

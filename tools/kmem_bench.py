@@ -13,40 +13,27 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sysctl_guard import SysctlGuard, terminate_as_exception  # noqa: E402
+from memcg import MemoryCgroup  # noqa: E402
+from sysctl_guard import SysctlGuard, terminate_as_exception, thread_sysctls  # noqa: E402
 
-CGROUP_V1 = "/sys/fs/cgroup/memory"
 MIB = 1024 * 1024
 
 
 def measure(memtrace, threads, n, tmp):
-    cg = os.path.join(CGROUP_V1, "memtrace-kmem-%d-%d" % (os.getpid(), n))
-    os.mkdir(cg)
     js = os.path.join(tmp, "k%d.json" % n)
-    try:
-        script = 'echo $$ > %s/cgroup.procs && exec "$@"' % cg
+    with MemoryCgroup("kmem-%d" % n) as cg:
         # Hold the threads 3 s: time to read the cgroup while all are alive.
-        mt = subprocess.Popen([memtrace, "--json", js, "--", "sh", "-c", script, "sh", threads,
-                               str(n), "0", "3000"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+        mt = subprocess.Popen([memtrace, "--json", js, "--"] + cg.command([threads, str(n), "0", "3000"]),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in mt.stdout:
             if line.startswith("held="):
                 break
-        with open(os.path.join(cg, "memory.kmem.usage_in_bytes")) as f:
-            kmem = int(f.read())
+        kmem = cg.read("memory.kmem.usage_in_bytes")
         _, err = mt.communicate(timeout=600)
         if mt.returncode:
             raise RuntimeError("memtrace exited %d: %s" % (mt.returncode, err.strip()[-300:]))
-    finally:
-        for _ in range(100):
-            try:
-                os.rmdir(cg)
-                break
-            except OSError:
-                time.sleep(0.1)
     with open(js) as f:
         r = json.load(f)
     return r, kmem
@@ -59,8 +46,7 @@ def main():
     ap.add_argument("--sizes", default="10000,100000")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",")]
-    limits = {"kernel.pid_max": 4194304, "vm.max_map_count": 4 * max(sizes) + 65536,
-              "kernel.threads-max": 2 * max(sizes) + 100000}
+    limits = thread_sysctls(max(sizes))
     print("%9s %14s %14s %8s %12s %12s %12s" % ("threads", "memtrace_kmem", "cgroup_kmem", "ratio",
                                              "pgtables", "kstacks", "task_objs"))
     with terminate_as_exception(), SysctlGuard(limits) as guard, \

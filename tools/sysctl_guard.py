@@ -118,6 +118,32 @@ def recover(journal=DEFAULT_JOURNAL, force=False):
     return done
 
 
+# Values set while a run of many threads needs more than the current limits.
+PID_MAX_RAISED = 4194304          # the largest pid_max on 64-bit
+MAX_MAP_COUNT_RAISED = 1048576
+
+
+def count_pids():
+    return sum(1 for d in os.listdir("/proc") if d.isdigit())
+
+
+def thread_sysctls(n):
+    """sysctl values a run of n live threads needs raised, {} if the current
+    limits suffice. Each thread takes a PID and two or three memory mappings
+    (stack, guard; the JVM adds its own guard zone)."""
+    need_pids = n + count_pids() + 8192
+    need_maps = 3 * n + 8192
+    need_threads = n + 8192
+    want = {}
+    if need_pids > read_sysctl("kernel.pid_max"):
+        want["kernel.pid_max"] = max(PID_MAX_RAISED, need_pids)
+    if need_maps > read_sysctl("vm.max_map_count"):
+        want["vm.max_map_count"] = max(MAX_MAP_COUNT_RAISED, need_maps)
+    if need_threads > read_sysctl("kernel.threads-max"):
+        want["kernel.threads-max"] = need_threads + 65536
+    return want
+
+
 class SysctlGuard:
     """Context manager: raises each sysctl in wanted to at least its value;
     restores the previous values on exit, whatever ends the block.

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sysctl_guard import SysctlGuard, terminate_as_exception  # noqa: E402
+from sysctl_guard import SysctlGuard, terminate_as_exception, thread_sysctls  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN = os.path.join(ROOT, "workloads", "run")
@@ -51,8 +51,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     a = ap.parse_args()
     runtimes = a.runtimes.split(",") if a.runtimes else built_runtimes()
-    limits = {"kernel.pid_max": 4194304, "vm.max_map_count": 4 * a.n + 65536,
-              "kernel.threads-max": 2 * a.n + 100000}
+    limits = thread_sysctls(a.n)
     print("N = %d tasks sleeping %d s, %d interleaved runs each with and without memtrace" % (
         a.n, a.seconds, a.runs))
     print("%-15s %9s %9s %10s %9s %9s %9s" % ("runtime", "wall", "traced", "wall_ratio",
