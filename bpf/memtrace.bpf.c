@@ -33,6 +33,7 @@ const volatile __u32 nr_cpus = 1;
 const volatile __u64 thread_bytes;          /* task_struct slab object + small slabs */
 const volatile __u64 default_kstack_bytes = 16384;
 const volatile __u32 task_records;          /* send a record per thread exit (--tasks) */
+const volatile __u32 max_procs = 32768;     /* slots in procs */
 
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
@@ -45,13 +46,46 @@ struct {
 	__type(value, struct mt_tree_slot);
 } tree_map SEC(".maps");
 
+/*
+ * Processes live in the slots of an array, found through a hash from tgid to
+ * slot: the array lookup is inlined where the hash's is a call, and every
+ * rss_stat event needs its process, so a per-CPU cache remembers the slot of
+ * the last process seen there. A slot is free while its tgid is 0; it is
+ * filled and emptied under the tree lock, where every change checks it.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 262144);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, struct mt_proc);
 } procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u32);
+} proc_slots SEC(".maps");
+
+/* Slots given back by processes that ended. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 32768);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct mt_slot_hint {
+	__u32 tgid;
+	__u32 slot;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_slot_hint);
+} slot_hint SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -89,8 +123,25 @@ struct {
 	__type(value, struct mt_proc);
 } scratch SEC(".maps");
 
+/* The time read for the running task's latest RSS change, per CPU (event_time()). */
+struct mt_clock {
+	__u64 ns;
+	__u64 jiffies;
+	__u64 switches; /* the task's context switches when it was read */
+	__u32 tid;
+	__u32 reuses;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_clock);
+} clock_cache SEC(".maps");
+
 __u64 cpu_offset[MAX_CPUS];
 __u32 cpu_offset_ready;
+__u64 slots_used;  /* slots ever handed out, free ones included: user space reads below it */
 __u64 iter_added;  /* tasks the task iterator added in its last pass */
 __u64 iter_faults; /* faults of the followed live tasks it saw in that pass */
 
@@ -193,7 +244,7 @@ static long add_cpu_share(__u32 cpu, struct mt_sum_ctx *ctx)
 }
 
 /* percpu_counter_sum(), clamped at zero as get_mm_counter() is. */
-static __s64 exact_counter(struct percpu_counter *pc)
+static __always_inline __s64 exact_counter(struct percpu_counter *pc)
 {
 	struct mt_sum_ctx ctx = {};
 
@@ -226,6 +277,41 @@ static __always_inline void read_mm(struct mm_struct *mm, struct mt_change *c)
 	c->set_pages = 0xf;
 	c->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
 	c->set_pgtables = 1;
+}
+
+/*
+ * The time of an RSS change. Reading the clock costs as much here as all the
+ * rest of an rss_stat update, and a page-fault storm changes RSS at every
+ * fault. So a task that has not left its CPU since the last read reuses that
+ * read, up to MT_CLOCK_REUSES times and never past the clock tick it was made
+ * in. A peak's time is thus never later than the truth, and earlier by at
+ * most the few changes that one running task made in between (microseconds
+ * in a storm), and always by less than one tick.
+ */
+#define MT_CLOCK_REUSES 15
+
+static __always_inline __u64 event_time(void)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	__u64 switches = cur->nvcsw + cur->nivcsw;
+	__u64 jiffies = bpf_jiffies64();
+	__u32 tid = cur->pid;
+	__u32 zero = 0;
+	struct mt_clock *c = bpf_map_lookup_elem(&clock_cache, &zero);
+
+	if (!c)
+		return bpf_ktime_get_ns();
+	if (c->tid == tid && c->switches == switches && c->jiffies == jiffies &&
+	    c->reuses < MT_CLOCK_REUSES) {
+		c->reuses++;
+		return c->ns;
+	}
+	c->ns = bpf_ktime_get_ns();
+	c->jiffies = jiffies;
+	c->switches = switches;
+	c->tid = tid;
+	c->reuses = 0;
+	return c->ns;
 }
 
 static __always_inline __u64 faults_of(struct task_struct *t)
@@ -315,8 +401,8 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
  * peaks it beats. Returns the tree gens after the change through gen_out
  * (may be NULL). A timed-out lock loses the change; it is counted.
  */
-static __always_inline int apply_change(struct mt_proc *p, const struct mt_change *c, __u64 now,
-					__u64 *gen_out)
+static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const struct mt_change *c,
+					__u64 now, __u64 *gen_out)
 {
 	struct mt_tree_slot *slot = tree_slot();
 	struct mt_tree *t;
@@ -330,7 +416,8 @@ static __always_inline int apply_change(struct mt_proc *p, const struct mt_chang
 		return 0;
 	}
 	t = &slot->tree;
-	if (p->flags & MT_PROC_DEAD)
+	/* The slot may have been emptied, or given to another process, meanwhile. */
+	if (p->tgid != tgid || (p->flags & MT_PROC_DEAD))
 		goto unlock;
 	if (c->rss_event && (p->flags & MT_PROC_AWAIT_EXEC))
 		goto unlock;
@@ -393,6 +480,106 @@ static __always_inline void count_tree(int which)
 #define COUNT_MAP_FULL 0
 #define COUNT_RINGBUF_DROP 1
 
+/* The process with this tgid, if followed; its slot through slot_out. */
+static __always_inline struct mt_proc *lookup_proc(__u32 tgid, __u32 *slot_out)
+{
+	__u32 *slot = bpf_map_lookup_elem(&proc_slots, &tgid);
+	struct mt_proc *p;
+
+	if (!slot)
+		return NULL;
+	p = bpf_map_lookup_elem(&procs, slot);
+	if (!p || p->tgid != tgid)
+		return NULL;
+	if (slot_out)
+		*slot_out = *slot;
+	return p;
+}
+
+/* lookup_proc() that first tries the slot last found on this CPU. */
+static __always_inline struct mt_proc *lookup_proc_hinted(__u32 tgid)
+{
+	struct mt_slot_hint *hint;
+	struct mt_proc *p;
+	__u32 zero = 0, slot;
+
+	hint = bpf_map_lookup_elem(&slot_hint, &zero);
+	if (hint && tgid && hint->tgid == tgid) {
+		slot = hint->slot;
+		p = bpf_map_lookup_elem(&procs, &slot);
+		if (p && p->tgid == tgid)
+			return p;
+	}
+	p = lookup_proc(tgid, &slot);
+	if (p && hint) {
+		hint->tgid = tgid;
+		hint->slot = slot;
+	}
+	return p;
+}
+
+static __always_inline int take_slot(__u32 *slot)
+{
+	__u64 n;
+
+	if (bpf_map_pop_elem(&free_slots, slot) == 0)
+		return 0;
+	n = __sync_fetch_and_add(&slots_used, 1);
+	if (n >= max_procs)
+		return -1;
+	*slot = n;
+	return 0;
+}
+
+/* Fill slot p with fresh, or (fresh NULL) empty it if it still holds tgid. */
+static __always_inline int set_slot(struct mt_proc *p, const struct mt_proc *fresh, __u32 tgid)
+{
+	struct mt_tree_slot *slot = tree_slot();
+
+	if (!slot)
+		return -1;
+	if (bpf_res_spin_lock(&slot->lock)) {
+		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
+		return -1;
+	}
+	if (fresh)
+		*p = *fresh;
+	else if (p->tgid == tgid)
+		p->tgid = 0;
+	bpf_res_spin_unlock(&slot->lock);
+	return 0;
+}
+
+static __always_inline void give_slot_back(struct mt_proc *p, __u32 slot, __u32 tgid)
+{
+	set_slot(p, NULL, tgid);
+	bpf_map_push_elem(&free_slots, &slot, 0);
+}
+
+/* A process record for t, in a slot of its own, published under its tgid. */
+static __always_inline struct mt_proc *add_proc(const struct mt_proc *fresh, __u32 tgid)
+{
+	struct mt_proc *p;
+	__u32 slot;
+	long err;
+
+	if (take_slot(&slot))
+		return NULL;
+	p = bpf_map_lookup_elem(&procs, &slot);
+	if (!p)
+		return NULL;
+	if (set_slot(p, fresh, 0)) {
+		bpf_map_push_elem(&free_slots, &slot, 0);
+		return NULL;
+	}
+	err = bpf_map_update_elem(&proc_slots, &tgid, &slot, BPF_NOEXIST);
+	if (err) {
+		give_slot_back(p, slot, tgid);
+		return NULL;
+	}
+	return p;
+}
+
 /*
  * Start following task t. cloner is the task that created it (NULL when found
  * by the iterator). root_flags are MT_PROC_* flags for a process that starts
@@ -436,7 +623,7 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 
 	c.d_threads = 1;
 	c.d_kstack_bytes = task.kstack_bytes;
-	p = bpf_map_lookup_elem(&procs, &tgid);
+	p = lookup_proc(tgid, NULL);
 	if (!p) {
 		struct mm_struct *mm = t->mm;
 		struct mt_proc *fresh = bpf_map_lookup_elem(&scratch, &zero);
@@ -456,18 +643,22 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 		if (mm && !(fresh->flags & (MT_PROC_AWAIT_EXEC | MT_PROC_SHARED_VM)))
 			read_mm(mm, &c);
 		fresh->first_rss_pages = c.pages[MT_FILE] + c.pages[MT_ANON] + c.pages[MT_SHMEM];
-		if (bpf_map_update_elem(&procs, &tgid, fresh, BPF_NOEXIST)) {
-			bpf_map_delete_elem(&tasks, &tid);
-			count_tree(COUNT_MAP_FULL);
-			return 0;
+		p = add_proc(fresh, tgid);
+		if (p) {
+			c.d_procs = 1;
+		} else {
+			/* Another CPU may have added it first; else it did not fit. */
+			p = lookup_proc(tgid, NULL);
+			if (!p) {
+				bpf_map_delete_elem(&tasks, &tid);
+				count_tree(COUNT_MAP_FULL);
+				return 0;
+			}
+			c = (struct mt_change){ .d_threads = 1, .d_kstack_bytes = task.kstack_bytes };
 		}
-		p = bpf_map_lookup_elem(&procs, &tgid);
-		if (!p)
-			return 0;
-		c.d_procs = 1;
 	}
 	__sync_fetch_and_add(&p->tasks_alive, 1);
-	apply_change(p, &c, now, NULL);
+	apply_change(p, tgid, &c, now, NULL);
 	return 1;
 }
 
@@ -477,7 +668,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = parent->tgid;
 	__u64 now;
 
-	if (!bpf_map_lookup_elem(&procs, &ptgid))
+	if (!lookup_proc(ptgid, NULL))
 		return 0;
 	now = bpf_ktime_get_ns();
 	track_task(child, parent, 0, now, now);
@@ -495,7 +686,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct mt_task *task;
 	struct mm_struct *mm;
 
-	proc = bpf_map_lookup_elem(&procs, &tgid);
+	proc = lookup_proc(tgid, NULL);
 	if (!proc)
 		return 0;
 	/* A non-leader thread that execs takes over the leader's pid. */
@@ -522,7 +713,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	mm = p->mm;
 	if (mm)
 		read_mm(mm, &c);
-	if (apply_change(proc, &c, bpf_ktime_get_ns(), NULL)) {
+	if (apply_change(proc, tgid, &c, bpf_ktime_get_ns(), NULL)) {
 		__sync_fetch_and_add(&proc->execs, 1);
 		__sync_fetch_and_and(&proc->flags, ~MT_PROC_AWAIT_EXEC);
 	}
@@ -542,7 +733,7 @@ static __always_inline __u64 submit_flags(void)
 										   : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid)
+static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid, __u32 slot)
 {
 	struct mt_proc_event *pe;
 
@@ -555,7 +746,10 @@ static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid)
 	} else {
 		count_tree(COUNT_RINGBUF_DROP);
 	}
-	bpf_map_delete_elem(&procs, &tgid);
+	/* Emptied first: a lookup that still finds the slot then sees it is not tgid's. */
+	set_slot(proc, NULL, tgid);
+	bpf_map_delete_elem(&proc_slots, &tgid);
+	bpf_map_push_elem(&free_slots, &slot, 0);
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -568,6 +762,7 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	struct mt_proc *proc;
 	struct mt_task *task;
 	__u64 faults, now;
+	__u32 proc_slot = 0;
 
 	task = bpf_map_lookup_elem(&tasks, &tid);
 	if (!task)
@@ -601,14 +796,14 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		}
 	}
 
-	proc = bpf_map_lookup_elem(&procs, &tgid);
+	proc = lookup_proc(tgid, &proc_slot);
 	if (!proc)
 		return 0;
 	__sync_fetch_and_add(&proc->faults, faults);
 	if (group_dead) {
 		c.zero = 1;
 		c.d_procs = -1;
-		apply_change(proc, &c, now, proc->exit_gen);
+		apply_change(proc, tgid, &c, now, proc->exit_gen);
 		proc->exit_ns = now;
 		proc->exit_code = BPF_CORE_READ(p, exit_code);
 		if (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs)
@@ -616,14 +811,14 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 		/* Before the count drops, so whoever drops it to zero sees it. */
 		__sync_fetch_and_or(&proc->flags, MT_PROC_DEAD);
 	} else {
-		apply_change(proc, &c, now, NULL);
+		apply_change(proc, tgid, &c, now, NULL);
 	}
 	/*
 	 * Threads of an exit_group() race past group_dead's thread to here; the
 	 * last task record out reports the process, so its fault count is whole.
 	 */
 	if (__sync_fetch_and_add(&proc->tasks_alive, -1) == 1 && (proc->flags & MT_PROC_DEAD))
-		report_proc(proc, tgid);
+		report_proc(proc, tgid, proc_slot);
 	return 0;
 }
 
@@ -634,10 +829,12 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	struct task_struct *owner = bpf_core_field_exists(mm->owner) ? mm->owner : NULL;
 	struct task_struct *t = owner ? owner : bpf_get_current_task_btf();
 	struct mt_change c = {};
+	struct percpu_counter *pc;
 	struct mt_proc *proc;
 	__u32 tgid = t->tgid;
+	__s64 pages;
 
-	proc = bpf_map_lookup_elem(&procs, &tgid);
+	proc = lookup_proc_hinted(tgid);
 	if (!proc)
 		return 0;
 	/*
@@ -647,21 +844,37 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 	 */
 	if (t->mm != mm)
 		return 0;
-	if (member < 0 || member >= MT_NR_MEMBERS)
+	/* One inlined sum for whichever counter changed: a helper call per event costs here. */
+	switch (member) {
+	case MM_FILEPAGES:
+		pc = &mm->rss_stat[MM_FILEPAGES];
+		break;
+	case MM_ANONPAGES:
+		pc = &mm->rss_stat[MM_ANONPAGES];
+		break;
+	case MM_SWAPENTS:
+		pc = &mm->rss_stat[MM_SWAPENTS];
+		break;
+	case MM_SHMEMPAGES:
+		pc = &mm->rss_stat[MM_SHMEMPAGES];
+		break;
+	default:
 		return 0;
+	}
+	pages = exact_counter(pc);
 	if (member == MM_FILEPAGES)
-		c.pages[MT_FILE] = exact_counter(&mm->rss_stat[MM_FILEPAGES]);
+		c.pages[MT_FILE] = pages;
 	else if (member == MM_ANONPAGES)
-		c.pages[MT_ANON] = exact_counter(&mm->rss_stat[MM_ANONPAGES]);
+		c.pages[MT_ANON] = pages;
 	else if (member == MM_SWAPENTS)
-		c.pages[MT_SWAP] = exact_counter(&mm->rss_stat[MM_SWAPENTS]);
+		c.pages[MT_SWAP] = pages;
 	else
-		c.pages[MT_SHMEM] = exact_counter(&mm->rss_stat[MM_SHMEMPAGES]);
+		c.pages[MT_SHMEM] = pages;
 	c.set_pages = 1u << member;
 	c.pgtables_bytes = mm->pgtables_bytes.counter;
 	c.set_pgtables = 1;
 	c.rss_event = 1;
-	apply_change(proc, &c, bpf_ktime_get_ns(), NULL);
+	apply_change(proc, tgid, &c, event_time(), NULL);
 	return 0;
 }
 
@@ -695,8 +908,7 @@ int track_existing(struct bpf_iter__task *ctx)
 	}
 	root_flags = bpf_map_lookup_elem(&roots, &tgid);
 	ptgid = BPF_CORE_READ(t, real_parent, tgid);
-	if (!root_flags && !bpf_map_lookup_elem(&procs, &tgid) &&
-	    !bpf_map_lookup_elem(&procs, &ptgid))
+	if (!root_flags && !lookup_proc(tgid, NULL) && !lookup_proc(ptgid, NULL))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (track_task(t, NULL, root_flags ? *root_flags : MT_PROC_ATTACHED, now,

@@ -63,7 +63,7 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
 	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
-	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 262144)", 0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer for exit records, a power of two >= 4096 (default 8 MiB, 64 MiB with --tasks)", 0 },
@@ -77,7 +77,7 @@ void settings_init(struct settings *s)
 	memset(s, 0, sizeof(*s));
 	s->top = 10;
 	s->max_tasks = 1048576;
-	s->max_procs = 262144;
+	s->max_procs = 32768;
 	s->ringbuf_bytes = 0; /* chosen in check_settings() */
 	s->interval_ms = 100;
 	s->runs = 1;
@@ -173,8 +173,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->max_tasks = v;
 		break;
 	case OPT_MAX_PROCS:
-		if (parse_ulong(arg, 16, 1UL << 24, &v))
-			return bad(state, "bad number '%s' for --max-procs: want 16 to 16777216", arg);
+		if (parse_ulong(arg, 16, 1UL << 22, &v))
+			return bad(state, "bad number '%s' for --max-procs: want 16 to 4194304", arg);
 		s->max_procs = v;
 		break;
 	case OPT_RINGBUF:

@@ -107,7 +107,10 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->thread_bytes = t->thread_bytes;
 	skel->rodata->task_records = rec->keep_tasks;
 	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
+	skel->rodata->max_procs = (unsigned int)s->max_procs;
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
 
 	err = memtrace_bpf__load(skel);
@@ -232,19 +235,21 @@ static int by_tgid(const void *a, const void *b)
 int tracer_collect_live(struct tracer *t)
 {
 	int pfd = bpf_map__fd(t->skel->maps.procs), tfd = bpf_map__fd(t->skel->maps.tasks);
-	__u32 key, next, *prev = NULL;
+	__u64 slots = t->skel->bss->slots_used;
+	__u32 key, next, *prev = NULL, slot;
 	size_t first_live = t->rec->nprocs;
 	struct mt_proc p;
 	struct mt_task task;
 
 	if (run_iterator_pass(t) < 0)
 		t->record_failures++;
-	while (bpf_map_get_next_key(pfd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(pfd, &next, &p) == 0 && !(p.flags & MT_PROC_DEAD))
+	if (slots > bpf_map__max_entries(t->skel->maps.procs))
+		slots = bpf_map__max_entries(t->skel->maps.procs);
+	for (slot = 0; slot < slots; slot++) {
+		/* A free slot has tgid 0. */
+		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD))
 			if (records_add_proc(t->rec, &p, 1))
 				t->record_failures++;
-		key = next;
-		prev = &key;
 	}
 	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
 	      by_tgid);

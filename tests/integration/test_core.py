@@ -81,6 +81,21 @@ def short_spike_is_caught(c):
 
 
 @test
+def peak_time_is_the_last_fault(c):
+    """A 64 MiB storm: the peak's time is its last fault's, to within a millisecond."""
+    for _ in range(3):
+        p, r = c.run([], [c.fx("peak_clock"), "64", "300"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        proc = r["per_process"][0]
+        truth = proc["exit_ms"] - v["peak_to_exit_us"] / 1000.0
+        for what, t in (("process peak", proc["peak_t_ms"]), ("tree peak", r["peak_rss"]["t_ms"])):
+            # Never later than the truth; earlier by a few faults at most.
+            check(-1.0 <= t - truth <= 0.2, "%s at %.3f ms, last fault at %.3f ms" % (what, t, truth))
+        no_loss(r)
+
+
+@test
 def exec_chain_and_grandchild(c):
     """sh -c 'exec FIXTURE' keeps one process; a forked grandchild is followed."""
     p, r = c.run([], ["sh", "-c", "exec %s 40 10" % c.fx("alloc_free")])

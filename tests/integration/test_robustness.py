@@ -232,6 +232,26 @@ def lost_events_are_counted(c):
 
 
 @test
+def process_slots_are_reused(c):
+    """300 short processes, at most 9 alive at once, through 16 slots: none lost."""
+    p, r = c.run(["--strict", "--max-procs", "16"], [c.fx("churn"), "300", "8", "procs"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    check(r["processes"]["total"] == 301, "processes %s" % r["processes"])
+    check(r["processes"]["peak_concurrent"] <= 9, "processes %s" % r["processes"])
+    no_loss(r)
+
+
+@test
+def too_many_live_processes_are_counted(c):
+    """21 processes alive at once in 16 slots: the 5 that do not fit are counted lost."""
+    p, r = c.run(["--max-procs", "16"], [c.fx("tree_hold"), "20", "1"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    ev = r["events"]
+    check(ev["map_full"] == 5 and ev["lost"] >= 5, "events %s" % ev)
+    check(r["processes"]["peak_concurrent"] == 16, "processes %s" % r["processes"])
+
+
+@test
 def command_inherits_no_memtrace_files(c):
     """The report, JSON and CSV files (and BPF objects) stay memtrace's own."""
     probe = ["sh", "-c", "ls /proc/self/fd"]
