@@ -550,6 +550,7 @@ static __always_inline int set_slot(struct mt_proc *p, const struct mt_proc *fre
 	return 0;
 }
 
+/* Emptied before it is queued: whoever still holds the slot sees it is not tgid's. */
 static __always_inline void give_slot_back(struct mt_proc *p, __u32 slot, __u32 tgid)
 {
 	set_slot(p, NULL, tgid);
@@ -746,10 +747,8 @@ static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid, __u32 
 	} else {
 		count_tree(COUNT_RINGBUF_DROP);
 	}
-	/* Emptied first: a lookup that still finds the slot then sees it is not tgid's. */
-	set_slot(proc, NULL, tgid);
 	bpf_map_delete_elem(&proc_slots, &tgid);
-	bpf_map_push_elem(&free_slots, &slot, 0);
+	give_slot_back(proc, slot, tgid);
 }
 
 SEC("tp_btf/sched_process_exit")
