@@ -26,6 +26,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define UNROLLED_CPUS 8
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
+#define EBUSY 16
+#define ENOSPC 28
 
 /* Set by user space before load. */
 const volatile __u32 page_shift = 12;
@@ -480,6 +482,14 @@ static __always_inline void count_tree(int which)
 #define COUNT_MAP_FULL 0
 #define COUNT_RINGBUF_DROP 1
 
+/* The process in this slot, if the slot still holds tgid. */
+static __always_inline struct mt_proc *proc_in_slot(__u32 slot, __u32 tgid)
+{
+	struct mt_proc *p = bpf_map_lookup_elem(&procs, &slot);
+
+	return p && p->tgid == tgid ? p : NULL;
+}
+
 /* The process with this tgid, if followed; its slot through slot_out. */
 static __always_inline struct mt_proc *lookup_proc(__u32 tgid, __u32 *slot_out)
 {
@@ -488,10 +498,8 @@ static __always_inline struct mt_proc *lookup_proc(__u32 tgid, __u32 *slot_out)
 
 	if (!slot)
 		return NULL;
-	p = bpf_map_lookup_elem(&procs, slot);
-	if (!p || p->tgid != tgid)
-		return NULL;
-	if (slot_out)
+	p = proc_in_slot(*slot, tgid);
+	if (p && slot_out)
 		*slot_out = *slot;
 	return p;
 }
@@ -505,9 +513,8 @@ static __always_inline struct mt_proc *lookup_proc_hinted(__u32 tgid)
 
 	hint = bpf_map_lookup_elem(&slot_hint, &zero);
 	if (hint && tgid && hint->tgid == tgid) {
-		slot = hint->slot;
-		p = bpf_map_lookup_elem(&procs, &slot);
-		if (p && p->tgid == tgid)
+		p = proc_in_slot(hint->slot, tgid);
+		if (p)
 			return p;
 	}
 	p = lookup_proc(tgid, &slot);
@@ -557,28 +564,30 @@ static __always_inline void give_slot_back(struct mt_proc *p, __u32 slot, __u32 
 	bpf_map_push_elem(&free_slots, &slot, 0);
 }
 
-/* A process record for t, in a slot of its own, published under its tgid. */
-static __always_inline struct mt_proc *add_proc(const struct mt_proc *fresh, __u32 tgid)
+/*
+ * Puts fresh, the record of process tgid, in a slot of its own and publishes
+ * it under tgid. Fails with -ENOSPC when no slot is free, -EBUSY when the
+ * tree lock timed out (counted there), -EEXIST when another CPU published
+ * tgid first.
+ */
+static __always_inline int add_proc(const struct mt_proc *fresh, __u32 tgid, struct mt_proc **out)
 {
 	struct mt_proc *p;
 	__u32 slot;
-	long err;
 
 	if (take_slot(&slot))
-		return NULL;
+		return -ENOSPC;
 	p = bpf_map_lookup_elem(&procs, &slot);
-	if (!p)
-		return NULL;
-	if (set_slot(p, fresh, 0)) {
+	if (!p || set_slot(p, fresh, 0)) {
 		bpf_map_push_elem(&free_slots, &slot, 0);
-		return NULL;
+		return -EBUSY;
 	}
-	err = bpf_map_update_elem(&proc_slots, &tgid, &slot, BPF_NOEXIST);
-	if (err) {
+	if (bpf_map_update_elem(&proc_slots, &tgid, &slot, BPF_NOEXIST)) {
 		give_slot_back(p, slot, tgid);
-		return NULL;
+		return -EEXIST;
 	}
-	return p;
+	*out = p;
+	return 0;
 }
 
 /*
@@ -644,15 +653,16 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 		if (mm && !(fresh->flags & (MT_PROC_AWAIT_EXEC | MT_PROC_SHARED_VM)))
 			read_mm(mm, &c);
 		fresh->first_rss_pages = c.pages[MT_FILE] + c.pages[MT_ANON] + c.pages[MT_SHMEM];
-		p = add_proc(fresh, tgid);
-		if (p) {
+		err = add_proc(fresh, tgid, &p);
+		if (err == 0) {
 			c.d_procs = 1;
 		} else {
-			/* Another CPU may have added it first; else it did not fit. */
-			p = lookup_proc(tgid, NULL);
+			/* Another CPU may have added it first; else it is lost, and counted. */
+			p = err == -EEXIST ? lookup_proc(tgid, NULL) : NULL;
 			if (!p) {
 				bpf_map_delete_elem(&tasks, &tid);
-				count_tree(COUNT_MAP_FULL);
+				if (err != -EBUSY)
+					count_tree(COUNT_MAP_FULL);
 				return 0;
 			}
 			c = (struct mt_change){ .d_threads = 1, .d_kstack_bytes = task.kstack_bytes };
