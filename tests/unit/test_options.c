@@ -60,6 +60,7 @@ static void defaults(void **state)
 	assert_null(s.output);
 	assert_int_equal(s.npids, 0);
 	assert_int_equal(s.max_tasks, 1048576);
+	assert_int_equal(s.max_procs, 32768);
 	assert_int_equal(s.ringbuf_bytes, 8 << 20);
 	assert_int_equal(s.interval_ms, 100);
 	assert_int_equal(s.runs, 1);
@@ -76,12 +77,14 @@ static void options_take_values(void **state)
 	(void)state;
 	settings_init(&s);
 	assert_int_equal(PARSE(&s, "-vv", "--top", "3", "--strict", "--json=x.json",
-			       "--max-tasks", "4096", "--ringbuf-size", "65536", "--", "true"), 0);
+			       "--max-tasks", "4096", "--max-procs", "4194304", "--ringbuf-size", "65536",
+			       "--", "true"), 0);
 	assert_int_equal(s.verbose, 2);
 	assert_int_equal(s.top, 3);
 	assert_true(s.strict);
 	assert_string_equal(s.json, "x.json");
 	assert_int_equal(s.max_tasks, 4096);
+	assert_int_equal(s.max_procs, 4194304);
 	assert_int_equal(s.ringbuf_bytes, 65536);
 }
 
@@ -121,6 +124,7 @@ static void refusals(void **state)
 	REFUSED("--top", "-1", "--", "true");
 	REFUSED("--top", "99999999999999999999", "--", "true");
 	REFUSED("--max-tasks", "1", "--", "true");
+	REFUSED("--max-procs", "4194305", "--", "true"); /* more than pids can be */
 	REFUSED("--ringbuf-size", "5000", "--", "true"); /* not a power of two */
 	REFUSED("-o");
 #undef REFUSED
