@@ -35,6 +35,7 @@ enum mt_proc_flags {
 	MT_PROC_RESYNC = 1 << 4,     /* a change was lost: re-read the whole mm at the next one */
 	MT_PROC_ZERO_PENDING = 1 << 5, /* dead, but its exit could not be applied yet */
 	MT_PROC_REPORTED = 1 << 6,   /* its exit record was sent */
+	MT_PROC_UNCOUNTED = 1 << 7,  /* added, but its arrival could not be applied yet */
 };
 
 enum mt_event_kind {
@@ -69,7 +70,8 @@ struct mt_proc {
 	__s64 tasks_alive;   /* task records not yet exited: the last one reports the process */
 	__u64 mm;            /* address of the mm it runs on: identity only, never followed */
 	__u64 read_seq;      /* tickets of counter reads, so an older read never wins */
-	__u64 applied_seq[MT_NR_MEMBERS];
+	__u64 applied_seq[MT_NR_MEMBERS]; /* ticket of the read each counter holds */
+	__u64 pgtables_seq;
 	__s64 pend_threads;  /* thread changes whose lock timed out, applied with the next */
 	__s64 pend_kstack_bytes;
 	__u32 tgid;          /* the kernel's (initial namespace) number: the key */
@@ -154,7 +156,7 @@ struct mt_proc_event {
 };
 
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
-_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 21 * 8 + 8 * 4 + 16, "mt_proc layout");
+_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 22 * 8 + 8 * 4 + 16, "mt_proc layout");
 _Static_assert(sizeof(struct mt_task) == 88, "mt_task layout");
 _Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 16, "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");

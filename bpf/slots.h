@@ -109,15 +109,13 @@ static __always_inline int set_slot(struct mt_proc *p, const struct mt_proc *fre
 
 	if (!slot)
 		return -1;
-	if (bpf_res_spin_lock(&slot->lock)) {
-		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
+	if (tree_lock(slot, MT_KIND_OTHER))
 		return -1;
-	}
 	if (fresh)
 		*p = *fresh;
 	else if (p->tgid == tgid)
 		p->tgid = 0;
-	bpf_res_spin_unlock(&slot->lock);
+	tree_unlock(slot);
 	return 0;
 }
 

@@ -14,6 +14,15 @@ struct {
 	__type(value, struct mt_tree_slot);
 } tree_map SEC(".maps");
 
+/* Which event a change comes from: for lock-failure healing and its test hook. */
+enum mt_kind {
+	MT_KIND_EXEC = 1,
+	MT_KIND_EXIT = 2,
+	MT_KIND_RSS = 4,
+	MT_KIND_FORK = 8,
+	MT_KIND_OTHER = 16,
+};
+
 /* A change of one process, applied under the tree lock. */
 struct mt_change {
 	__s64 pages[MT_NR_MEMBERS];
@@ -21,11 +30,16 @@ struct mt_change {
 	__s64 d_kstack_bytes;
 	__s64 d_threads;
 	__s64 d_procs;
+	__u64 seq;          /* read_ticket() taken before pages/pgtables were read */
 	__u32 set_pages;    /* bit per member: take pages[m] */
 	__u32 set_pgtables;
 	__u32 zero;         /* the process died: it holds nothing any more */
-	__u32 rss_event;    /* an rss_stat update: skipped before the first exec */
+	__u32 rss_event;    /* a change of the mm: skipped before the first exec */
+	__u32 kind;         /* enum mt_kind */
+	__u32 clear_flags;  /* MT_PROC_* flags that this change settles */
 };
+
+__u32 test_failed_kinds; /* kinds whose injected lock failure has happened */
 
 static __always_inline struct mt_tree_slot *tree_slot(void)
 {
@@ -42,6 +56,41 @@ static __always_inline __s64 rss_bytes(const struct mt_mem *m)
 static __always_inline __s64 kernel_bytes(const struct mt_mem *m)
 {
 	return m->pgtables_bytes + m->kstack_bytes + m->threads * (__s64)thread_bytes;
+}
+
+/*
+ * Takes the tree lock. A failure (the resilient lock timed out or saw a
+ * deadlock) is counted; the caller keeps what it could not apply for the
+ * next change (defer_change()).
+ */
+static __always_inline int tree_lock(struct mt_tree_slot *slot, __u32 kind)
+{
+	if ((test_fail_lock & kind) && !(__sync_fetch_and_or(&test_failed_kinds, kind) & kind)) {
+		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
+		return -1;
+	}
+	if (bpf_res_spin_lock(&slot->lock)) {
+		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
+		return -1;
+	}
+	return 0;
+}
+
+static __always_inline void tree_unlock(struct mt_tree_slot *slot)
+{
+	bpf_res_spin_unlock(&slot->lock);
+}
+
+/*
+ * Counter reads race: two threads of one process fault on two CPUs, and the
+ * read taken first may reach the lock last. Each read takes a ticket first
+ * (a locked add: every counter update made before it is visible to reads
+ * that follow it), and a value is applied only if its ticket is newer than
+ * the one that value already holds.
+ */
+static __always_inline __u64 read_ticket(struct mt_proc *p)
+{
+	return __sync_fetch_and_add(&p->read_seq, 1) + 1;
 }
 
 static __always_inline void read_mm(struct mm_struct *mm, struct mt_change *c)
@@ -121,68 +170,147 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
 		p->peak_threads = p->cur.threads;
 }
 
+/* Takes the newer of a value and the read it replaces (read_ticket()). */
+#define TAKE_IF_NEWER(dst, dst_seq, val, seq)                                                       \
+	do {                                                                                       \
+		if ((seq) > (dst_seq)) {                                                           \
+			(dst) = (val);                                                             \
+			(dst_seq) = (seq);                                                         \
+		}                                                                                  \
+	} while (0)
+
+/*
+ * Applies change c to p and to the tree's sums; the lock is held. Folds in
+ * what earlier changes of p could not apply (pending threads, an arrival not
+ * yet counted), so that a lost lock loses nothing for good.
+ */
+static __always_inline void change_locked(struct mt_tree *t, struct mt_proc *p,
+					  const struct mt_change *c, __u64 now)
+{
+	__s64 d_threads = c->d_threads, d_kstack = c->d_kstack_bytes, d_procs = c->d_procs;
+	struct mt_mem before;
+
+	snapshot_before_change(p, t);
+	before = p->cur;
+	if (p->pend_threads || p->pend_kstack_bytes) {
+		d_threads += __sync_lock_test_and_set(&p->pend_threads, 0);
+		d_kstack += __sync_lock_test_and_set(&p->pend_kstack_bytes, 0);
+	}
+	if (p->flags & MT_PROC_UNCOUNTED) {
+		__sync_fetch_and_and(&p->flags, ~MT_PROC_UNCOUNTED);
+		d_procs++;
+		t->procs_total++;
+	}
+	if (c->zero) {
+		__builtin_memset(&p->cur, 0, sizeof(p->cur));
+		if (p->flags & MT_PROC_ZERO_PENDING) {
+			__sync_fetch_and_and(&p->flags, ~MT_PROC_ZERO_PENDING);
+			t->zero_pending--;
+		}
+	} else {
+		if (c->set_pages & 1)
+			TAKE_IF_NEWER(p->cur.pages[0], p->applied_seq[0], c->pages[0], c->seq);
+		if (c->set_pages & 2)
+			TAKE_IF_NEWER(p->cur.pages[1], p->applied_seq[1], c->pages[1], c->seq);
+		if (c->set_pages & 4)
+			TAKE_IF_NEWER(p->cur.pages[2], p->applied_seq[2], c->pages[2], c->seq);
+		if (c->set_pages & 8)
+			TAKE_IF_NEWER(p->cur.pages[3], p->applied_seq[3], c->pages[3], c->seq);
+		if (c->set_pgtables)
+			TAKE_IF_NEWER(p->cur.pgtables_bytes, p->pgtables_seq, c->pgtables_bytes, c->seq);
+		p->cur.kstack_bytes += d_kstack;
+		p->cur.threads += d_threads;
+	}
+	if (c->clear_flags)
+		__sync_fetch_and_and(&p->flags, ~c->clear_flags);
+	mem_add_diff(&t->cur, &p->cur, &before);
+	t->procs_live += d_procs;
+	if (c->d_procs > 0)
+		t->procs_total++;
+	if (d_threads > 0) {
+		t->threads_total += d_threads;
+		p->threads_total += d_threads;
+	}
+	t->events++;
+	check_peaks(t, p, now);
+}
+
+/* Whether c may still change p: the slot holds tgid, and p is alive (or owes its exit). */
+static __always_inline int change_allowed(const struct mt_proc *p, __u32 tgid,
+					  const struct mt_change *c)
+{
+	if (p->tgid != tgid)
+		return 0;
+	if ((p->flags & MT_PROC_DEAD) && !(c->zero && (p->flags & MT_PROC_ZERO_PENDING)))
+		return 0;
+	if (c->rss_event && (p->flags & MT_PROC_AWAIT_EXEC))
+		return 0;
+	return 1;
+}
+
 /*
  * Apply one change of process p to p and to the tree's sums, then raise the
- * peaks it beats. Returns the tree gens after the change through gen_out
- * (may be NULL). A timed-out lock loses the change; it is counted.
+ * peaks it beats. Returns 1 when applied, 0 when it no longer applies (the
+ * slot was emptied or given to another process meanwhile), -1 when the tree
+ * lock failed (counted; see defer_change()). The tree gens after the change
+ * go to gen_out (may be NULL).
  */
 static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const struct mt_change *c,
 					__u64 now, __u64 *gen_out)
 {
 	struct mt_tree_slot *slot = tree_slot();
-	struct mt_tree *t;
-	struct mt_mem before;
 	int applied = 0;
 
 	if (!slot)
 		return 0;
-	if (bpf_res_spin_lock(&slot->lock)) {
-		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
-		return 0;
+	if (tree_lock(slot, c->kind))
+		return -1;
+	if (change_allowed(p, tgid, c)) {
+		change_locked(&slot->tree, p, c, now);
+		if (gen_out) {
+			gen_out[0] = slot->tree.gen[0];
+			gen_out[1] = slot->tree.gen[1];
+		}
+		applied = 1;
 	}
-	t = &slot->tree;
-	/* The slot may have been emptied, or given to another process, meanwhile. */
-	if (p->tgid != tgid || (p->flags & MT_PROC_DEAD))
-		goto unlock;
-	if (c->rss_event && (p->flags & MT_PROC_AWAIT_EXEC))
-		goto unlock;
-
-	snapshot_before_change(p, t);
-	before = p->cur;
-	if (c->zero) {
-		__builtin_memset(&p->cur, 0, sizeof(p->cur));
-	} else {
-		if (c->set_pages & 1)
-			p->cur.pages[0] = c->pages[0];
-		if (c->set_pages & 2)
-			p->cur.pages[1] = c->pages[1];
-		if (c->set_pages & 4)
-			p->cur.pages[2] = c->pages[2];
-		if (c->set_pages & 8)
-			p->cur.pages[3] = c->pages[3];
-		if (c->set_pgtables)
-			p->cur.pgtables_bytes = c->pgtables_bytes;
-		p->cur.kstack_bytes += c->d_kstack_bytes;
-		p->cur.threads += c->d_threads;
-	}
-	mem_add_diff(&t->cur, &p->cur, &before);
-	t->procs_live += c->d_procs;
-	if (c->d_procs > 0)
-		t->procs_total++;
-	if (c->d_threads > 0) {
-		t->threads_total += c->d_threads;
-		p->threads_total += c->d_threads;
-	}
-	t->events++;
-	check_peaks(t, p, now);
-	if (gen_out) {
-		gen_out[0] = t->gen[0];
-		gen_out[1] = t->gen[1];
-	}
-	applied = 1;
-unlock:
-	bpf_res_spin_unlock(&slot->lock);
+	tree_unlock(slot);
 	return applied;
+}
+
+/*
+ * Keeps what a change whose lock failed would have done, so that the next
+ * change of p applies it: thread counts and kernel stacks as pending sums,
+ * a new process's arrival as a flag, and a lost counter value as a flag to
+ * re-read the whole mm. (A lost exit is queued by the exit path itself.)
+ */
+static __always_inline void defer_change(struct mt_proc *p, __u32 tgid, const struct mt_change *c)
+{
+	struct mt_tree_slot *slot = tree_slot();
+
+	if (p->tgid != tgid)
+		return;
+	if (c->d_threads)
+		__sync_fetch_and_add(&p->pend_threads, c->d_threads);
+	if (c->d_kstack_bytes)
+		__sync_fetch_and_add(&p->pend_kstack_bytes, c->d_kstack_bytes);
+	if (c->d_procs > 0)
+		__sync_fetch_and_or(&p->flags, MT_PROC_UNCOUNTED);
+	if (c->set_pages || c->set_pgtables) {
+		__sync_fetch_and_or(&p->flags, MT_PROC_RESYNC);
+		if (slot)
+			__sync_fetch_and_add(&slot->tree.resyncs, 1);
+	}
+}
+
+/* apply_change(), keeping the change for later when the lock fails. */
+static __always_inline int apply_or_defer(struct mt_proc *p, __u32 tgid, const struct mt_change *c,
+					  __u64 now, __u64 *gen_out)
+{
+	int r = apply_change(p, tgid, c, now, gen_out);
+
+	if (r < 0)
+		defer_change(p, tgid, c);
+	return r;
 }
 
 static __always_inline void count(__u64 *field)
