@@ -89,29 +89,102 @@ static long add_cpu_share(__u32 cpu, struct mt_sum_ctx *ctx)
 	return 0;
 }
 
-/* percpu_counter_sum(), clamped at zero as get_mm_counter() is. */
-static __always_inline __s64 exact_counter(struct percpu_counter *pc)
-{
-	struct mt_sum_ctx ctx = {};
+#define MT_SUM_TRIES 8
 
-	if (!cpu_offset_ready)
-		learn_cpu_offsets();
-	/* Plain loads: pc points into a trusted mm, the verifier guards them. */
-	ctx.sum = pc->count;
-	ctx.counters = (__u64)pc->counters;
-	if (!ctx.counters)
-		return ctx.sum < 0 ? 0 : ctx.sum;
+/* Keeps the compiler from merging or moving the loads around it. */
+#define compiler_barrier() asm volatile("" ::: "memory")
+
+static __always_inline __s64 sum_shares(__u64 counters)
+{
+	struct mt_sum_ctx ctx = { .counters = counters };
+
 	if (nr_cpus <= UNROLLED_CPUS) {
 		/* nr_cpus is a load-time constant: the verifier drops what is unused. */
 		for (__u32 i = 0; i < UNROLLED_CPUS; i++) {
 			if (i >= nr_cpus)
 				break;
-			ctx.sum += cpu_share(ctx.counters, i);
+			ctx.sum += cpu_share(counters, i);
 		}
 	} else {
 		bpf_loop(nr_cpus, add_cpu_share, &ctx, 0);
 	}
-	return ctx.sum < 0 ? 0 : ctx.sum;
+	return ctx.sum;
+}
+
+/*
+ * One read of percpu_counter_sum() without the counter's lock, which BPF
+ * cannot take. percpu_counter_add_batch() folds a CPU's share into count
+ * under that lock in two writes (count first, then the share); a sum read
+ * between them counts the share twice, a batch (32 pages per CPU) too high
+ * for an instant. So a sum counts only when the lock was free before and
+ * after it and count did not move in between: any fold that overlapped it
+ * held the lock at one end or moved count. Returns 0 when whole.
+ */
+static __always_inline int sum_once(struct percpu_counter *pc, __s64 *out)
+{
+	__u64 counters = (__u64)pc->counters;
+	int lock_before, lock_after;
+	__s64 before, sum;
+
+	lock_before = pc->lock.raw_lock.val.counter;
+	compiler_barrier();
+	before = pc->count;
+	compiler_barrier();
+	sum = before + (counters ? sum_shares(counters) : 0);
+	compiler_barrier();
+	lock_after = pc->lock.raw_lock.val.counter;
+	compiler_barrier();
+	if (lock_before || lock_after || pc->count != before)
+		return -1;
+	*out = sum < 0 ? 0 : sum;
+	return 0;
+}
+
+/*
+ * percpu_counter_sum() of the counter at pc_addr, clamped at zero as
+ * get_mm_counter() is: sum_once(), read again while a fold tears it,
+ * MT_SUM_TRIES times at most. Returns the value, or -1 when every read was
+ * torn (the caller then re-reads the whole mm at the next change). A global
+ * function: the verifier checks it once, not at each of its many callers.
+ */
+__noinline __s64 mt_counter_sum(__u64 pc_addr)
+{
+	struct percpu_counter *pc = bpf_rdonly_cast((void *)pc_addr,
+						    bpf_core_type_id_kernel(struct percpu_counter));
+	__s64 value;
+
+	for (int i = 0; i < MT_SUM_TRIES; i++)
+		if (sum_once(pc, &value) == 0)
+			return value;
+	return -1;
+}
+
+/*
+ * exact_counter() for slow paths (exec, a new process, a re-read): straight
+ * to the out-of-line sum, whose address costs a probe read but whose checks
+ * the verifier does not repeat at every caller.
+ */
+static __always_inline int exact_counter_slow(struct percpu_counter *pc, __s64 *out)
+{
+	__s64 v;
+
+	if (!cpu_offset_ready)
+		learn_cpu_offsets();
+	v = mt_counter_sum(address_of(pc));
+	if (v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* For rss_stat, at every page fault: one inlined read, out of line only when torn. */
+static __always_inline int exact_counter(struct percpu_counter *pc, __s64 *out)
+{
+	if (!cpu_offset_ready)
+		learn_cpu_offsets();
+	if (sum_once(pc, out) == 0)
+		return 0;
+	return exact_counter_slow(pc, out);
 }
 
 #endif

@@ -470,16 +470,20 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 		default:
 			return 0;
 		}
-		pages = exact_counter(pc);
-		if (member == MM_FILEPAGES)
-			c.pages[MT_FILE] = pages;
-		else if (member == MM_ANONPAGES)
-			c.pages[MT_ANON] = pages;
-		else if (member == MM_SWAPENTS)
-			c.pages[MT_SWAP] = pages;
-		else
-			c.pages[MT_SHMEM] = pages;
-		c.set_pages = 1u << member;
+		if (exact_counter(pc, &pages)) {
+			/* Torn by a fold every time: the next change re-reads the whole mm. */
+			c.partial = 1;
+		} else {
+			if (member == MM_FILEPAGES)
+				c.pages[MT_FILE] = pages;
+			else if (member == MM_ANONPAGES)
+				c.pages[MT_ANON] = pages;
+			else if (member == MM_SWAPENTS)
+				c.pages[MT_SWAP] = pages;
+			else
+				c.pages[MT_SHMEM] = pages;
+			c.set_pages = 1u << member;
+		}
 		c.pgtables_bytes = mm->pgtables_bytes.counter;
 		c.set_pgtables = 1;
 	}

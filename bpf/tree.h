@@ -37,6 +37,8 @@ struct mt_change {
 	__u32 rss_event;    /* a change of the mm: skipped before the first exec */
 	__u32 kind;         /* enum mt_kind */
 	__u32 clear_flags;  /* MT_PROC_* flags that this change settles */
+	__u32 partial;      /* a counter could not be read whole: re-read the mm at the next change */
+	__u32 pad;
 };
 
 __u32 test_failed_kinds; /* kinds whose injected lock failure has happened */
@@ -93,13 +95,19 @@ static __always_inline __u64 read_ticket(struct mt_proc *p)
 	return __sync_fetch_and_add(&p->read_seq, 1) + 1;
 }
 
+/* Every counter of mm; one that could not be read whole leaves the process to re-read. */
 static __always_inline void read_mm(struct mm_struct *mm, struct mt_change *c)
 {
-	c->pages[MT_FILE] = exact_counter(&mm->rss_stat[MM_FILEPAGES]);
-	c->pages[MT_ANON] = exact_counter(&mm->rss_stat[MM_ANONPAGES]);
-	c->pages[MT_SWAP] = exact_counter(&mm->rss_stat[MM_SWAPENTS]);
-	c->pages[MT_SHMEM] = exact_counter(&mm->rss_stat[MM_SHMEMPAGES]);
-	c->set_pages = 0xf;
+	c->set_pages = 0;
+	if (exact_counter_slow(&mm->rss_stat[MM_FILEPAGES], &c->pages[MT_FILE]) == 0)
+		c->set_pages |= 1 << MT_FILE;
+	if (exact_counter_slow(&mm->rss_stat[MM_ANONPAGES], &c->pages[MT_ANON]) == 0)
+		c->set_pages |= 1 << MT_ANON;
+	if (exact_counter_slow(&mm->rss_stat[MM_SWAPENTS], &c->pages[MT_SWAP]) == 0)
+		c->set_pages |= 1 << MT_SWAP;
+	if (exact_counter_slow(&mm->rss_stat[MM_SHMEMPAGES], &c->pages[MT_SHMEM]) == 0)
+		c->set_pages |= 1 << MT_SHMEM;
+	c->partial = c->set_pages != 0xf;
 	c->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
 	c->set_pgtables = 1;
 }
@@ -223,6 +231,8 @@ static __always_inline void change_locked(struct mt_tree *t, struct mt_proc *p,
 	}
 	if (c->clear_flags)
 		__sync_fetch_and_and(&p->flags, ~c->clear_flags);
+	if (c->partial)
+		__sync_fetch_and_or(&p->flags, MT_PROC_RESYNC);
 	mem_add_diff(&t->cur, &p->cur, &before);
 	t->procs_live += d_procs;
 	if (c->d_procs > 0)

@@ -229,7 +229,10 @@ static int exit_code_of(const struct session *ss)
 static void collect(struct session *ss)
 {
 	struct summary *s = &ss->sum;
+	uint64_t live_faults;
 
+	/* First the pass that applies exits whose lock had failed: their records come next. */
+	tracer_live_faults(&ss->tracer, &live_faults);
 	tracer_consume(&ss->tracer);
 	s->end_ns = now_ns();
 	tracer_read_tree(&ss->tracer, &s->tree);
