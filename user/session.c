@@ -102,6 +102,9 @@ static void tell_live(struct session *ss, uint64_t now, const struct mt_tree *t)
 
 	if (ss->live.want_procs) {
 		tracer_for_each_proc(&ss->tracer, keep_proc, &l);
+		/* Processes missing from a sample are counted as lost, never left out silently. */
+		if (l.failed)
+			ss->tracer.record_failures++;
 		ls.procs = ss->procs;
 		ls.nprocs = l.n;
 	}
