@@ -19,11 +19,14 @@ endif
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
+# --push speaks HTTP through libcurl.
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -DMEMTRACE_VERSION='"$(VERSION)"' \
-	-I$(OUTPUT)/bpf -Ibpf -Iuser $(LIBBPF_CFLAGS) -MMD -MP
+	-I$(OUTPUT)/bpf -Ibpf -Iuser $(LIBBPF_CFLAGS) $(CURL_CFLAGS) -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -mcpu=v3 $(WARN) \
 	-Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
@@ -74,7 +77,7 @@ $(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/bpf/memtrace.skel.h
 
 $(OUTPUT)/memtrace: $(OUTPUT)/user/main.o $(CORE_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(CURL_LIBS) -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c $(OUTPUT)/bpf/memtrace.skel.h
 	$(call msg,CC,$@)
@@ -83,7 +86,7 @@ $(OUTPUT)/tests/%.o: tests/unit/%.c $(OUTPUT)/bpf/memtrace.skel.h
 
 $(OUTPUT)/tests/%: $(OUTPUT)/tests/%.o $(CORE_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(CURL_LIBS) -lcmocka -o $@
 
 $(OUTPUT)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CC,$@)

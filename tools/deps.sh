@@ -4,9 +4,10 @@
 # Usage: tools/deps.sh [build|bench]   (default: build)
 set -eu
 
-want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc procps util-linux"
+want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev pkg-config make gcc procps util-linux"
 if [ "${1:-build}" = bench ]; then
-	want="$want gnuplot-nox time elixir mono-mcs mono-runtime"
+	# The servers are for the ecosystem tests, which start and stop them themselves.
+	want="$want gnuplot-nox time elixir mono-mcs mono-runtime prometheus prometheus-pushgateway prometheus-node-exporter"
 fi
 
 missing=""
@@ -23,5 +24,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "  APT     $missing"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's prometheus packages start their services on install; the tests run
+# their own servers on free ports, so nothing may start (policy-rc.d: 101).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

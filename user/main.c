@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 		return MT_EXIT_FAILURE;
 	}
 	ss.ts = out.have_ts ? &out.ts : NULL;
+	ss.live = out.live;
 
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGINT);
@@ -72,11 +73,15 @@ int main(int argc, char **argv)
 	for (run = 1; run <= total && !ss.stop; run++) {
 		int measured = run > set.warmup;
 		struct timeseries *ts = ss.ts;
+		struct live_hook live = ss.live;
 
-		if (!measured)
+		if (!measured) {
 			ss.ts = NULL; /* warm-up runs are not exported */
+			ss.live.fn = NULL;
+		}
 		rc = session_run(&ss, measured ? run - set.warmup : 0);
 		ss.ts = ts;
+		ss.live = live;
 		if (rc) {
 			session_end(&ss);
 			status = rc;
@@ -91,7 +96,9 @@ int main(int argc, char **argv)
 		}
 		session_end(&ss);
 	}
-	outputs_close(&out);
+	/* An export that failed (a push refused) fails a run that succeeded. */
+	if (outputs_close(&out) && status == MT_EXIT_OK)
+		status = MT_EXIT_FAILURE;
 	close(ss.sigfd);
 	return status;
 }

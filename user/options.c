@@ -46,6 +46,13 @@ enum {
 	OPT_SUMMARY_CSV,
 	OPT_RUNS,
 	OPT_WARMUP,
+	OPT_PERFETTO,
+	OPT_PROM,
+	OPT_PUSH,
+	OPT_LABEL,
+	OPT_EXPORT_BMF,
+	OPT_EXPORT_GITHUB,
+	OPT_BENCH_NAME,
 };
 
 static const struct argp_option options[] = {
@@ -67,6 +74,13 @@ static const struct argp_option options[] = {
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer for exit records, a power of two >= 4096 (default 8 MiB, 64 MiB with --tasks)", 0 },
+	{ "perfetto", OPT_PERFETTO, "FILE", 0, "Write the run as a timeline for ui.perfetto.dev (Chrome trace JSON)", 0 },
+	{ "prom", OPT_PROM, "FILE", 0, "Write the results as Prometheus text (node_exporter's textfile collector); rewritten each interval while running", 0 },
+	{ "push", OPT_PUSH, "URL", 0, "Push the results to a Prometheus Pushgateway at URL (http:// or https://)", 0 },
+	{ "label", OPT_LABEL, "NAME=VALUE", 0, "Add this label to the Prometheus metrics (repeatable)", 0 },
+	{ "export-bmf", OPT_EXPORT_BMF, "FILE", 0, "Write peaks and wall time in Bencher Metric Format JSON", 0 },
+	{ "export-github-benchmark", OPT_EXPORT_GITHUB, "FILE", 0, "Write peaks and wall time as github-action-benchmark customSmallerIsBetter JSON", 0 },
+	{ "bench-name", OPT_BENCH_NAME, "NAME", 0, "The benchmark's name in those exports (default: the command line)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
 	{ 0 },
@@ -131,6 +145,57 @@ static int parse_pids(struct argp_state *state, struct settings *s, const char *
 		err = bad(state, "bad process id '%s' for -p: want positive numbers separated by commas", arg);
 	free(copy);
 	return err;
+}
+
+/*
+ * A Prometheus label: the name as the exposition format allows it
+ * ([a-zA-Z_][a-zA-Z0-9_]*), not reserved (__ prefix), not memtrace's own.
+ */
+static int parse_label(struct argp_state *state, struct settings *s, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *p;
+	size_t n = eq ? (size_t)(eq - arg) : 0;
+	int i;
+
+	if (!eq || n == 0)
+		return bad(state, "bad label '%s' for --label: want NAME=VALUE", arg);
+	for (p = arg; p < eq; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+			 (p > arg && *p >= '0' && *p <= '9');
+
+		if (!ok)
+			return bad(state, "bad label '%s' for --label: a name is letters, digits and '_', not starting with a digit", arg);
+	}
+	if (n >= 2 && arg[0] == '_' && arg[1] == '_')
+		return bad(state, "bad label '%s' for --label: names starting with '__' are Prometheus's own", arg);
+	if ((n == 7 && strncmp(arg, "command", 7) == 0) || (n == 3 && strncmp(arg, "job", 3) == 0))
+		return bad(state, "bad label '%s' for --label: memtrace sets 'command' and 'job' itself", arg);
+	for (i = 0; i < s->nlabels; i++)
+		if (strncmp(s->labels[i], arg, n + 1) == 0)
+			return bad(state, "bad label '%s' for --label: that name was given twice", arg);
+	if (s->nlabels == MT_MAX_LABELS)
+		return bad(state, "too many labels for --label (at most %s)", "32");
+	s->labels[s->nlabels++] = arg;
+	return 0;
+}
+
+/* A Pushgateway's address: a scheme curl is allowed to use, and a host. */
+static int parse_push_url(struct argp_state *state, struct settings *s, const char *arg)
+{
+	const char *host;
+
+	if (strncmp(arg, "http://", 7) == 0)
+		host = arg + 7;
+	else if (strncmp(arg, "https://", 8) == 0)
+		host = arg + 8;
+	else
+		return bad(state, "bad URL '%s' for --push: want http://HOST:PORT or https://...", arg);
+	if (!*host || *host == '/')
+		return bad(state, "bad URL '%s' for --push: no host", arg);
+	if (strpbrk(arg, " \t\n\r"))
+		return bad(state, "bad URL '%s' for --push: spaces are not allowed", arg);
+	s->push_url = arg;
+	return 0;
 }
 
 struct parse_input {
@@ -235,6 +300,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->duration_s = d;
 		break;
 	}
+	case OPT_PERFETTO:
+		s->perfetto = arg;
+		break;
+	case OPT_PROM:
+		s->prom = arg;
+		break;
+	case OPT_PUSH:
+		return parse_push_url(state, s, arg);
+	case OPT_LABEL:
+		return parse_label(state, s, arg);
+	case OPT_EXPORT_BMF:
+		s->export_bmf = arg;
+		break;
+	case OPT_EXPORT_GITHUB:
+		s->export_github = arg;
+		break;
+	case OPT_BENCH_NAME:
+		if (!*arg)
+			return bad(state, "empty name for --bench-name%s", "");
+		s->bench_name = arg;
+		break;
 	case ARGP_KEY_ARG:
 		return bad(state, "put '--' before the command: memtrace [OPTIONS] -- %s ...", arg);
 	default:
@@ -265,6 +351,10 @@ static int check_settings(struct settings *s)
 	}
 	if (s->user && !s->command_argc) {
 		fprintf(stderr, "memtrace: -u runs a command as a user: give the command after '--'\n");
+		return -1;
+	}
+	if (s->nlabels && !s->prom && !s->push_url) {
+		fprintf(stderr, "memtrace: --label labels the Prometheus metrics: give --prom FILE or --push URL too\n");
 		return -1;
 	}
 	if (!s->npids && s->command_argc == 0) {

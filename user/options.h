@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #define MT_MAX_PIDS 64
+#define MT_MAX_LABELS 32
 
 struct settings {
 	char **command;            /* argv of the command after "--", NULL-terminated */
@@ -30,6 +31,14 @@ struct settings {
 	double duration_s;         /* --duration; 0: none */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
 	bool exit_now;             /* --help or --version was handled */
+	const char *perfetto;      /* --perfetto: Chrome trace JSON timeline */
+	const char *prom;          /* --prom: Prometheus text file */
+	const char *push_url;      /* --push: Prometheus Pushgateway */
+	const char *labels[MT_MAX_LABELS]; /* --label k=v, checked */
+	int nlabels;
+	const char *export_bmf;    /* --export-bmf: Bencher Metric Format */
+	const char *export_github; /* --export-github-benchmark */
+	const char *bench_name;    /* --bench-name: the benchmark's name in those two */
 };
 
 void settings_init(struct settings *s);

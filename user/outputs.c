@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmdline.h"
 #include "format.h"
 #include "outputs.h"
+#include "push.h"
+#include "report_bench.h"
 #include "report.h"
 #include "stats.h"
 #include "summary_csv.h"
@@ -20,6 +23,52 @@ static FILE *open_w(const char *path)
 	if (!f)
 		fprintf(stderr, "memtrace: cannot write '%s': %s\n", path, strerror(errno));
 	return f;
+}
+
+static FILE *open_export(const char *path, const char *opt)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		fprintf(stderr, "memtrace: cannot write '%s' for %s: %s\n", path, opt, strerror(errno));
+	return f;
+}
+
+/* The exports to other tools: --perfetto, --prom, --push, --export-*. */
+static int open_ecosystem(struct outputs *o, const struct settings *set)
+{
+	if (!set->perfetto && !set->prom && !set->push_url && !set->export_bmf && !set->export_github)
+		return 0;
+	o->cmdline = cmdline_string(set);
+	if (!o->cmdline) {
+		fprintf(stderr, "memtrace: cannot name the run: out of memory\n");
+		return -1;
+	}
+	if (set->perfetto) {
+		if (perfetto_open(&o->pf, set->perfetto, o->cmdline, set->tasks))
+			return -1;
+		o->have_pf = 1;
+	}
+	if (set->prom || set->push_url) {
+		o->have_prom = 1;
+		if (prom_open(&o->prom, set, o->cmdline))
+			return -1;
+	}
+	if (set->push_url && !(o->push_url = push_group_url(set, o->cmdline))) {
+		fprintf(stderr, "memtrace: cannot push to '%s' for --push: out of memory\n", set->push_url);
+		return -1;
+	}
+	if (set->export_bmf && !(o->bmf = open_export(set->export_bmf, "--export-bmf")))
+		return -1;
+	if (set->export_github &&
+	    !(o->github = open_export(set->export_github, "--export-github-benchmark")))
+		return -1;
+	if (o->have_pf || set->prom) {
+		o->live.fn = outputs_live;
+		o->live.ctx = o;
+		o->live.want_procs = o->have_pf;
+	}
+	return 0;
 }
 
 int outputs_open(struct outputs *o, const struct settings *set)
@@ -51,6 +100,8 @@ int outputs_open(struct outputs *o, const struct settings *set)
 			return -1;
 		o->have_ts = 1;
 	}
+	if (open_ecosystem(o, set))
+		return -1;
 	o->peaks = calloc((size_t)runs, sizeof(double));
 	o->totals = calloc((size_t)runs, sizeof(double));
 	o->walls = calloc((size_t)runs, sizeof(double));
@@ -70,6 +121,39 @@ static void one_line(FILE *f, const struct summary *s, int runs)
 		format_ms(ms, sizeof(ms), summary_since_start(s, s->tree.peak_ns[MT_PEAK_RSS])),
 		format_bytes(b, sizeof(b), s->tree.peak_bytes[MT_PEAK_TOTAL]),
 		(double)(s->end_ns - s->start_ns) / 1e9, s->exit_code);
+}
+
+void outputs_live(void *ctx, const struct live_sample *ls)
+{
+	struct outputs *o = ctx;
+
+	if (o->have_pf)
+		perfetto_sample(&o->pf, ls);
+	if (o->set->prom && prom_write_file(&o->prom, ls->sum, ls->tree, ls->now_ns, 0))
+		o->failed = 1;
+}
+
+/* The run's final metrics to the Pushgateway, after every local output is written. */
+static int push_run(struct outputs *o, const struct summary *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int rc;
+
+	if (!m) {
+		fprintf(stderr, "memtrace: cannot push to '%s' for --push: out of memory\n", o->push_url);
+		return -1;
+	}
+	prom_write_text(m, &o->prom, s, &s->tree, s->end_ns, 1);
+	if (fclose(m)) {
+		free(text);
+		fprintf(stderr, "memtrace: cannot push to '%s' for --push: out of memory\n", o->push_url);
+		return -1;
+	}
+	rc = push_metrics(o->push_url, text);
+	free(text);
+	return rc;
 }
 
 void outputs_run(struct outputs *o, const struct summary *s)
@@ -98,6 +182,12 @@ void outputs_run(struct outputs *o, const struct summary *s)
 		o->tasks_header = 1;
 		fflush(o->tasks_csv);
 	}
+	if (o->have_pf)
+		perfetto_run(&o->pf, s);
+	if (set->prom && prom_write_file(&o->prom, s, &s->tree, s->end_ns, 1))
+		o->failed = 1;
+	if (o->push_url && push_run(o, s))
+		o->failed = 1;
 	if (o->nruns < set->runs) {
 		o->peaks[o->nruns] = (double)s->tree.peak_bytes[MT_PEAK_RSS];
 		o->totals[o->nruns] = (double)s->tree.peak_bytes[MT_PEAK_TOTAL];
@@ -134,10 +224,44 @@ static void stats_json(struct json *j, const char *key, const struct stats *st)
 	json_end_object(j);
 }
 
-void outputs_close(struct outputs *o)
+static int close_export(FILE *f, const char *path, const char *opt)
+{
+	int err = ferror(f) ? EIO : 0;
+
+	if (fclose(f) && !err)
+		err = errno;
+	if (err)
+		fprintf(stderr, "memtrace: cannot write '%s' for %s: %s\n", path, opt, strerror(err));
+	return err ? -1 : 0;
+}
+
+/* --export-bmf and --export-github-benchmark: written once the runs are known. */
+static int close_bench_exports(struct outputs *o)
+{
+	struct bench_figures b;
+	int rc = 0;
+
+	if (o->nruns > 0 && (o->bmf || o->github)) {
+		b.name = o->set->bench_name ? o->set->bench_name : o->cmdline;
+		stats_compute(o->peaks, (size_t)o->nruns, &b.peak_rss);
+		stats_compute(o->totals, (size_t)o->nruns, &b.peak_total);
+		stats_compute(o->walls, (size_t)o->nruns, &b.wall);
+		if (o->bmf)
+			bmf_write(o->bmf, &b);
+		if (o->github)
+			github_benchmark_write(o->github, &b);
+	}
+	if (o->bmf && close_export(o->bmf, o->set->export_bmf, "--export-bmf"))
+		rc = -1;
+	if (o->github && close_export(o->github, o->set->export_github, "--export-github-benchmark"))
+		rc = -1;
+	return rc;
+}
+
+int outputs_close(struct outputs *o)
 {
 	struct stats peak, total, wall;
-	int multi = o->set && o->set->runs > 1;
+	int multi = o->set && o->set->runs > 1, failed = o->failed;
 
 	if (multi && o->nruns > 0) {
 		stats_compute(o->peaks, (size_t)o->nruns, &peak);
@@ -170,8 +294,17 @@ void outputs_close(struct outputs *o)
 		ts_close(&o->ts);
 	if (o->report && o->report != stderr)
 		fclose(o->report);
+	if (close_bench_exports(o))
+		failed = 1;
+	if (o->have_pf && perfetto_close(&o->pf))
+		failed = 1;
+	if (o->have_prom)
+		prom_close(&o->prom);
+	free(o->push_url);
+	free(o->cmdline);
 	free(o->peaks);
 	free(o->totals);
 	free(o->walls);
 	memset(o, 0, sizeof(*o));
+	return failed ? -1 : 0;
 }

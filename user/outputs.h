@@ -6,7 +6,10 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "live.h"
 #include "options.h"
+#include "report_perfetto.h"
+#include "report_prom.h"
 #include "summary.h"
 #include "timeseries.h"
 
@@ -26,13 +29,29 @@ struct outputs {
 	double *totals;
 	double *walls;
 	int nruns;
+	char *cmdline;       /* the command line: labels, benchmark name, tree track */
+	struct perfetto pf;
+	int have_pf;
+	struct prom prom;    /* --prom and --push */
+	int have_prom;
+	char *push_url;
+	FILE *bmf;
+	FILE *github;
+	struct live_hook live; /* for the session: what follows the run as it goes */
+	int failed;          /* an export could not be written or pushed */
 };
 
 /* Opens every output file, before anything runs. Prints one line and returns -1 on failure. */
 int outputs_open(struct outputs *o, const struct settings *set);
 /* Writes one measured run everywhere it goes. */
 void outputs_run(struct outputs *o, const struct summary *s);
-/* Statistics over the runs (when more than one), and closes the files. */
-void outputs_close(struct outputs *o);
+/* At each interval of a run: --perfetto's samples, --prom's live rewrite. */
+void outputs_live(void *ctx, const struct live_sample *ls);
+/*
+ * Statistics over the runs (when more than one), the benchmark exports, and
+ * closes the files. Returns -1 when an export could not be written or pushed
+ * (a line was printed for each).
+ */
+int outputs_close(struct outputs *o);
 
 #endif

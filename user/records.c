@@ -51,7 +51,7 @@ static void use_ns_pids_task(struct mt_task *t)
 	t->ppid = t->ns_ppid;
 }
 
-static void use_ns_pids_proc(struct mt_proc *p)
+void records_use_ns_pids(struct mt_proc *p)
 {
 	if (!p->ns_tgid)
 		return;
@@ -85,7 +85,7 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 	row = &r->procs[r->nprocs++];
 	memset(row, 0, sizeof(*row));
 	row->p = *p;
-	use_ns_pids_proc(&row->p);
+	records_use_ns_pids(&row->p);
 	row->live = live;
 	return 0;
 }

@@ -36,6 +36,8 @@ struct records {
 #define RECORDS_KEEP_TOP 1000
 
 void records_init(struct records *r, int keep_tasks);
+/* Gives p the pids of memtrace's own PID namespace, where the kernel side found them. */
+void records_use_ns_pids(struct mt_proc *p);
 void records_free(struct records *r);
 int records_add_task(struct records *r, const struct mt_task *t, int live);
 int records_add_proc(struct records *r, const struct mt_proc *p, int live);

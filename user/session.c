@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -74,13 +75,58 @@ struct sampler {
 	uint64_t live_faults;
 };
 
+struct proc_list {
+	struct session *ss;
+	size_t n;
+	int failed;
+};
+
+static void keep_proc(void *ctx, const struct mt_proc *p)
+{
+	struct proc_list *l = ctx;
+	struct session *ss = l->ss;
+
+	if (l->n == ss->procs_cap) {
+		size_t cap = ss->procs_cap ? ss->procs_cap * 2 : 256;
+		struct mt_proc *n = realloc(ss->procs, cap * sizeof(*n));
+
+		if (!n) {
+			l->failed = 1;
+			return;
+		}
+		ss->procs = n;
+		ss->procs_cap = cap;
+	}
+	ss->procs[l->n] = *p;
+	records_use_ns_pids(&ss->procs[l->n++]);
+}
+
+static void tell_live(struct session *ss, uint64_t now, const struct mt_tree *t)
+{
+	struct live_sample ls = { &ss->sum, now, t, NULL, 0 };
+	struct proc_list l = { ss, 0, 0 };
+
+	if (ss->live.want_procs) {
+		tracer_for_each_proc(&ss->tracer, keep_proc, &l);
+		/* Processes missing from a sample are counted as lost, never left out silently. */
+		if (l.failed)
+			ss->tracer.record_failures++;
+		ls.procs = ss->procs;
+		ls.nprocs = l.n;
+	}
+	ss->live.fn(ss->live.ctx, &ls);
+}
+
 static void sample(struct session *ss, struct sampler *sm, uint64_t now)
 {
 	struct mt_tree t;
 
 	if (tracer_read_tree(&ss->tracer, &t))
 		return;
-	ts_sample(ss->ts, now - ss->sum.start_ns, &t, t.faults + sm->live_faults);
+	if (ss->ts)
+		ts_sample(ss->ts, now - ss->sum.start_ns, &t, t.faults + sm->live_faults);
+	if (ss->live.fn)
+		tell_live(ss, now, &t);
 }
 
 /* Waits for the end: the command's exit, or (attached) every process gone, a signal, --duration. */
@@ -89,7 +135,7 @@ static int wait_for_end(struct session *ss)
 	struct epoll_event evs[4];
 	struct sampler sm = { 0, 0, 0 };
 	uint64_t deadline = 0, kill_at = 0, interval = (uint64_t)ss->set->interval_ms * 1000000ULL;
-	int i, n, timeout;
+	int i, n, timeout, sampling = ss->ts || ss->live.fn;
 
 	if (ss->set->duration_s > 0)
 		deadline = ss->sum.start_ns + (uint64_t)(ss->set->duration_s * 1e9);
@@ -101,7 +147,7 @@ static int wait_for_end(struct session *ss)
 			tracer_live_faults(&ss->tracer, &sm.live_faults);
 			sm.faults_at_ns = now;
 		}
-		if (ss->ts && now >= sm.next_ns) {
+		if (sampling && now >= sm.next_ns) {
 			sample(ss, &sm, now);
 			while (sm.next_ns <= now)
 				sm.next_ns += interval;
@@ -120,7 +166,7 @@ static int wait_for_end(struct session *ss)
 			kill_at = 0;
 		}
 		wake = now + POLL_MS * 1000000ULL;
-		if (ss->ts && sm.next_ns < wake)
+		if (sampling && sm.next_ns < wake)
 			wake = sm.next_ns;
 		if (deadline && deadline < wake)
 			wake = deadline;
@@ -279,6 +325,9 @@ int session_run(struct session *ss, int run)
 	if (rc)
 		return rc;
 	add_fd(ss->epfd, tracer_epoll_fd(&ss->tracer));
+	/* Live outputs turn pages and threads into bytes before the run ends. */
+	ss->sum.si = &ss->tracer.si;
+	ss->sum.thread_bytes = ss->tracer.thread_bytes;
 	if (ss->ts && ts_begin_run(ss->ts, run, ss->tracer.si.page_size, ss->tracer.thread_bytes))
 		ss->ts = NULL;
 	if (wait_for_end(ss)) {
@@ -292,6 +341,9 @@ int session_run(struct session *ss, int run)
 
 void session_end(struct session *ss)
 {
+	free(ss->procs);
+	ss->procs = NULL;
+	ss->procs_cap = 0;
 	tracer_close(&ss->tracer);
 	records_free(&ss->rec);
 	if (ss->pidfd >= 0)

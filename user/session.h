@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "launch.h"
+#include "live.h"
 #include "options.h"
 #include "records.h"
 #include "summary.h"
@@ -19,6 +20,9 @@ struct session {
 	int sigfd;                /* signals to forward (or to stop on, attached) */
 	struct timeseries *ts;    /* --csv, or NULL */
 	int stop;                 /* a signal asked memtrace to stop: no further runs */
+	struct live_hook live;    /* --perfetto, --prom: told at each interval */
+	struct mt_proc *procs;    /* live processes read for live.want_procs */
+	size_t procs_cap;
 
 	/* Per run: */
 	struct tracer tracer;

@@ -258,25 +258,44 @@ static int by_tgid(const void *a, const void *b)
 	return x->p.tgid < y->p.tgid ? -1 : x->p.tgid > y->p.tgid;
 }
 
-int tracer_collect_live(struct tracer *t)
+int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const struct mt_proc *p),
+			 void *ctx)
 {
-	int pfd = bpf_map__fd(t->skel->maps.procs), tfd = bpf_map__fd(t->skel->maps.tasks);
+	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0;
 	__u64 slots = t->skel->bss->slots_used;
-	__u32 key, next, *prev = NULL, slot;
-	size_t first_live = t->rec->nprocs;
 	struct mt_proc p;
-	struct mt_task task;
+	__u32 slot;
 
-	if (run_iterator_pass(t) < 0)
-		t->record_failures++;
 	if (slots > bpf_map__max_entries(t->skel->maps.procs))
 		slots = bpf_map__max_entries(t->skel->maps.procs);
 	for (slot = 0; slot < slots; slot++) {
 		/* A free slot has tgid 0. */
-		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD))
-			if (records_add_proc(t->rec, &p, 1))
-				t->record_failures++;
+		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD)) {
+			fn(ctx, &p);
+			n++;
+		}
 	}
+	return n;
+}
+
+static void add_live_proc(void *ctx, const struct mt_proc *p)
+{
+	struct tracer *t = ctx;
+
+	if (records_add_proc(t->rec, p, 1))
+		t->record_failures++;
+}
+
+int tracer_collect_live(struct tracer *t)
+{
+	int tfd = bpf_map__fd(t->skel->maps.tasks);
+	__u32 key, next, *prev = NULL;
+	size_t first_live = t->rec->nprocs;
+	struct mt_task task;
+
+	if (run_iterator_pass(t) < 0)
+		t->record_failures++;
+	tracer_for_each_proc(t, add_live_proc, t);
 	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
 	      by_tgid);
 	prev = NULL;

@@ -35,6 +35,12 @@ int tracer_epoll_fd(const struct tracer *t);
 int tracer_consume(struct tracer *t);
 int tracer_read_tree(const struct tracer *t, struct mt_tree *out);
 /*
+ * Calls fn with a copy of every process followed now, live ones only.
+ * Returns how many.
+ */
+int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const struct mt_proc *p),
+			 void *ctx);
+/*
  * Adds the processes and threads still followed to the records, as live,
  * with their fault counts brought up to date.
  */

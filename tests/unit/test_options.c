@@ -130,6 +130,44 @@ static void refusals(void **state)
 #undef REFUSED
 }
 
+static void prometheus_labels_and_push_url(void **state)
+{
+	struct settings s;
+
+	(void)state;
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "--prom", "m.prom", "--push", "http://gw:9091", "--label",
+			       "host=web-1", "--label", "_team2=a=b", "--label", "empty=", "--", "true"),
+			 0);
+	assert_string_equal(s.prom, "m.prom");
+	assert_string_equal(s.push_url, "http://gw:9091");
+	assert_int_equal(s.nlabels, 3);
+	assert_string_equal(s.labels[0], "host=web-1");
+	assert_string_equal(s.labels[1], "_team2=a=b"); /* the value is all after the first '=' */
+	assert_string_equal(s.labels[2], "empty=");
+#define REFUSED(...)                                                           \
+	do {                                                                   \
+		settings_init(&s);                                             \
+		assert_int_equal(PARSE(&s, __VA_ARGS__), MT_EXIT_USAGE);       \
+	} while (0)
+	REFUSED("--prom", "f", "--label", "2x=1", "--", "true");
+	REFUSED("--prom", "f", "--label", "a.b=1", "--", "true");
+	REFUSED("--prom", "f", "--label", "x", "--", "true");
+	REFUSED("--prom", "f", "--label", "=x", "--", "true");
+	REFUSED("--prom", "f", "--label", "__x=1", "--", "true");
+	REFUSED("--prom", "f", "--label", "command=1", "--", "true");
+	REFUSED("--prom", "f", "--label", "job=1", "--", "true");
+	REFUSED("--prom", "f", "--label", "a=1", "--label", "a=2", "--", "true");
+	REFUSED("--label", "a=1", "--", "true"); /* nothing to label */
+	REFUSED("--push", "gw:9091", "--", "true");
+	REFUSED("--push", "file:///tmp/x", "--", "true");
+	REFUSED("--push", "http://", "--", "true");
+	REFUSED("--push", "http:///metrics", "--", "true");
+	REFUSED("--push", "http://gw/a b", "--", "true");
+	REFUSED("--bench-name", "", "--", "true");
+#undef REFUSED
+}
+
 static void help_and_version_stop(void **state)
 {
 	struct settings s;
@@ -155,6 +193,7 @@ int main(void)
 		cmocka_unit_test(options_take_values),
 		cmocka_unit_test(pid_lists),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(prometheus_labels_and_push_url),
 		cmocka_unit_test(help_and_version_stop),
 	};
 
