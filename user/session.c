@@ -33,18 +33,49 @@ static int add_fd(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Passes a terminal or kill signal to the command, as a shell would. */
+/*
+ * The terminal sends ^C, ^\ and a hang-up to its whole foreground process
+ * group (si_code SI_KERNEL): when the command is in memtrace's group it has
+ * its own copy already, and a second one would read as "pressed twice".
+ */
+static int command_got_it_too(const struct session *ss, const struct signalfd_siginfo *si)
+{
+	return si->ssi_code == SI_KERNEL && getpgid(ss->child.pid) == getpgrp();
+}
+
+/*
+ * SIGUSR1 asks for an interim report, as dd does. The others end the run:
+ * they go on to the command, as a shell would, unless it got them already.
+ */
 static void handle_signal(struct session *ss)
 {
 	struct signalfd_siginfo si;
 
 	while (read(ss->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			ss->interim_due = 1;
+			continue;
+		}
 		ss->stop = 1;
-		if (ss->set->command)
+		ss->sum.interrupted = 1;
+		if (ss->set->command && !command_got_it_too(ss, &si))
 			kill(ss->child.pid, (int)si.ssi_signo);
-		else
-			ss->sum.interrupted = 1;
 	}
+}
+
+/* The run so far, for SIGUSR1: the tree's state now and its peaks until now. */
+static void report_interim(struct session *ss, uint64_t now)
+{
+	struct summary snap = ss->sum;
+
+	ss->interim_due = 0;
+	if (!ss->on_interim || tracer_read_tree(&ss->tracer, &snap.tree))
+		return;
+	snap.end_ns = now;
+	snap.si = &ss->tracer.si;
+	snap.thread_bytes = ss->tracer.thread_bytes;
+	snap.faults = snap.tree.faults;
+	ss->on_interim(ss->interim_arg, &snap);
 }
 
 static int reap_child(struct session *ss)
@@ -130,6 +161,8 @@ static int wait_for_end(struct session *ss)
 			if (evs[i].data.fd == ss->sigfd)
 				handle_signal(ss);
 		}
+		if (ss->interim_due)
+			report_interim(ss, now_ns());
 		if (ss->set->command) {
 			if (reap_child(ss))
 				return 0;
@@ -239,7 +272,7 @@ static void collect(struct session *ss)
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);
 	if (ss->ts)
-		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults, s->start_ns);
+		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults);
 }
 
 int session_run(struct session *ss, int run)
@@ -271,7 +304,8 @@ int session_run(struct session *ss, int run)
 	if (rc)
 		return rc;
 	add_fd(ss->epfd, tracer_epoll_fd(&ss->tracer));
-	if (ss->ts && ts_begin_run(ss->ts, run, ss->tracer.si.page_size, ss->tracer.thread_bytes))
+	if (ss->ts && ts_begin_run(ss->ts, run, ss->sum.start_ns, ss->tracer.si.page_size,
+				  ss->tracer.thread_bytes))
 		ss->ts = NULL;
 	if (wait_for_end(ss)) {
 		if (set->command)

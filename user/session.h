@@ -19,6 +19,10 @@ struct session {
 	int sigfd;                /* signals to forward (or to stop on, attached) */
 	struct timeseries *ts;    /* --csv, or NULL */
 	int stop;                 /* a signal asked memtrace to stop: no further runs */
+	int interim_due;          /* SIGUSR1 came: report the run so far */
+	/* Called with the run so far on SIGUSR1 (the report's owner prints it). */
+	void (*on_interim)(void *arg, const struct summary *s);
+	void *interim_arg;
 
 	/* Per run: */
 	struct tracer tracer;
