@@ -54,12 +54,15 @@ int main(int argc, char **argv)
 		return MT_EXIT_FAILURE;
 	}
 	ss.ts = out.have_ts ? &out.ts : NULL;
+	ss.on_interim = outputs_interim;
+	ss.interim_arg = &out;
 
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGTERM);
 	sigaddset(&blocked, SIGHUP);
 	sigaddset(&blocked, SIGQUIT);
+	sigaddset(&blocked, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &blocked, &ss.child_mask);
 	ss.sigfd = signalfd(-1, &blocked, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ss.sigfd < 0) {
@@ -91,7 +94,8 @@ int main(int argc, char **argv)
 		}
 		session_end(&ss);
 	}
-	outputs_close(&out);
+	if (outputs_close(&out) && status == MT_EXIT_OK)
+		status = MT_EXIT_FAILURE;
 	close(ss.sigfd);
 	return status;
 }

@@ -7,6 +7,7 @@
 
 #include "json.h"
 #include "options.h"
+#include "outfile.h"
 #include "summary.h"
 #include "timeseries.h"
 
@@ -14,11 +15,15 @@
 
 struct outputs {
 	const struct settings *set;
-	FILE *report;        /* stderr or -o */
+	FILE *report;        /* stderr, or -o: report_file.f */
+	struct outfile report_file;
 	FILE *json;
+	struct outfile json_file;
 	struct json jw;
 	FILE *summary_csv;
+	struct outfile summary_file;
 	FILE *tasks_csv;
+	struct outfile tasks_file;
 	int tasks_header;    /* written once for all runs */
 	struct timeseries ts;
 	int have_ts;
@@ -32,7 +37,13 @@ struct outputs {
 int outputs_open(struct outputs *o, const struct settings *set);
 /* Writes one measured run everywhere it goes. */
 void outputs_run(struct outputs *o, const struct summary *s);
-/* Statistics over the runs (when more than one), and closes the files. */
-void outputs_close(struct outputs *o);
+/* The run so far (SIGUSR1), to the report's destination (stderr while -o FILE is being written). */
+void outputs_interim(void *outputs, const struct summary *s);
+/*
+ * Statistics over the runs (when more than one), and closes the files: under
+ * their names when a run was measured, otherwise removed (and said so).
+ * Returns -1 when a file could not be completed (a line was printed).
+ */
+int outputs_close(struct outputs *o);
 
 #endif
