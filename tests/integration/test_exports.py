@@ -61,14 +61,14 @@ def json_matches_text_report(c):
     m = re.match(r".*\((\d+) bytes\) at ([\d.]+) ms", text_value(t, "Peak RSS (tree):"))
     check(int(m.group(1)) == r["peak_rss"]["bytes"], "peak bytes text %s json %d" % (m.group(1), r["peak_rss"]["bytes"]))
     check(abs(float(m.group(2)) - r["peak_rss"]["t_ms"]) < 0.1, "peak time")
-    m = re.match(r".*\((\d+) bytes\) at ([\d.]+) ms", text_value(t, "Peak total (RSS + kernel):"))
+    m = re.match(r".*\((\d+) bytes\) at ([\d.]+) ms", text_value(t, "Peak total:"))
     check(int(m.group(1)) == r["peak_total"]["bytes"], "total")
     m = re.match(r".*\((\d+) bytes\) at ([\d.]+) ms", text_value(t, "Peak kernel memory:"))
     check(int(m.group(1)) == r["peak_kernel"]["bytes"], "kernel")
-    m = re.match(r"(\d+) total, (\d+) peak concurrent, (\d+) still running", text_value(t, "Processes:"))
+    m = re.match(r"(\d+) total, at most (\d+) at once, (\d+) still running", text_value(t, "Processes:"))
     check(tuple(map(int, m.groups())) == (r["processes"]["total"], r["processes"]["peak_concurrent"],
                                           r["processes"]["still_running"]), "processes")
-    m = re.match(r"(\d+) total, (\d+) peak concurrent, (\d+) exits seen", text_value(t, "Threads:"))
+    m = re.match(r"(\d+) total, at most (\d+) at once, (\d+) exits seen", text_value(t, "Threads:"))
     check(tuple(map(int, m.groups())) == (r["threads"]["total"], r["threads"]["peak_concurrent"],
                                           r["threads"]["exits_seen"]), "threads")
     count = lambda text: int(text.replace(",", ""))  # digits are grouped by thousands
@@ -78,7 +78,28 @@ def json_matches_text_report(c):
     check(int(text_value(t, "Exit status:")) == r["exit"]["status"], "exit status")
     check(r["schema"] == "memtrace-report/1" and r["run"] == 1, "schema")
     for proc in r["per_process"]:
-        check(re.search(r"^\s+%d\s+%d\s" % (proc["pid"], proc["ppid"]), t, re.M), "pid %d not in text" % proc["pid"])
+        check(re.search(r"^\s+%d\s" % proc["pid"], t, re.M), "pid %d not in text" % proc["pid"])
+    # The headline: one line, the same figures.
+    m = re.match(r"memtrace: peak RSS (.+), peak total (.+), wall ([\d.]+) s, (\d+) process(es)?$", t.splitlines()[0])
+    check(m and int(m.group(4)) == r["processes"]["total"], "headline %r" % t.splitlines()[0])
+    check(abs(float(m.group(3)) - r["wall_s"]) < 0.001, "headline wall %s vs %s" % (m.group(3), r["wall_s"]))
+
+
+@test
+def report_fits_80_columns(c):
+    """The default report fits a terminal of 80 columns; -v adds PPID and the peak's time per process."""
+    long_script = "echo one\n" + "true " * 40 + "\necho three"
+    p, r = c.run([], ["sh", "-c", "%s; %s" % (long_script, c.fx("tree_hold") + " 3 8")])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    wide = [x for x in p.stderr.splitlines() if len(x) > 80]
+    check(not wide, "lines over 80 columns: %s" % wide)
+    cmd = [x for x in p.stderr.splitlines() if x.startswith("  Command:")]
+    check(len(cmd) == 1 and "\\n" in cmd[0] and cmd[0].endswith("..."), "command line %r" % cmd)
+    check(r["command"][2] == "%s; %s" % (long_script, c.fx("tree_hold") + " 3 8"), "JSON keeps the whole script")
+    p, r = c.run(["-v"], [c.fx("tree_hold"), "3", "8"])
+    for proc in r["per_process"]:
+        check(re.search(r"^\s+%d\s+%d\s" % (proc["pid"], proc["ppid"]), p.stderr, re.M),
+              "-v: pid %d ppid %d not in text" % (proc["pid"], proc["ppid"]))
 
 
 @test
