@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The command line: argp for the options, everything after "--" is the command. */
+/* The command line: argp for the options; the first word that is not one starts the command. */
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
@@ -17,13 +17,11 @@ static const char doc[] =
 	"Measure how much memory a program and every process and thread it starts\n"
 	"really use, exactly, from the kernel (eBPF).\n"
 	"\n"
-	"USAGE: memtrace [OPTIONS] -- COMMAND [ARGS...]\n"
-	"       memtrace [OPTIONS] -p PID[,PID...]\n"
-	"\n"
 	"EXAMPLES:\n"
-	"    memtrace -- ./workload 10000         # report to stderr when it exits\n"
-	"    memtrace -o report.txt -- make -j2   # report to a file\n"
-	"    memtrace --json run.json -- python3 x.py\n"
+	"    memtrace ./workload 10000            # report to stderr when it exits\n"
+	"    memtrace -o report.txt make -j2      # report to a file\n"
+	"    memtrace --json run.json python3 x.py\n"
+	"    memtrace -- -cmd-with-a-dash         # '--' only before a leading '-'\n"
 	"    memtrace -p 4242                     # a running process and its children\n"
 	"\n"
 	"EXIT STATUS: the command's own, or 128 + the signal that killed it; 64 bad\n"
@@ -236,16 +234,26 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case ARGP_KEY_ARG:
-		return bad(state, "put '--' before the command: memtrace [OPTIONS] -- %s ...", arg);
+		/*
+		 * The command, as time and strace take it: the first word that is
+		 * not an option (or whatever follows "--"); the rest is its own.
+		 */
+		s->command = &state->argv[state->next - 1];
+		s->command_argc = state->argc - state->next + 1;
+		state->next = state->argc;
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+/* argp prints these as the usage lines: the one place they are written. */
+static const char args_doc[] = "[--] COMMAND [ARGS...]\n-p PID[,PID...]";
 
-/* Combinations argp cannot see: the command comes after "--". */
+static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+
+/* Combinations argp cannot see: they need the whole command line. */
 static int check_settings(struct settings *s)
 {
 	/*
@@ -256,19 +264,19 @@ static int check_settings(struct settings *s)
 	if (!s->ringbuf_bytes)
 		s->ringbuf_bytes = (s->tasks || s->tasks_csv ? 64UL : 8UL) << 20;
 	if (s->npids && s->command_argc) {
-		fprintf(stderr, "memtrace: give either -p PID or a command after '--', not both\n");
+		fprintf(stderr, "memtrace: give either -p PID or a command, not both\n");
 		return -1;
 	}
 	if (s->npids && (s->runs > 1 || s->warmup)) {
-		fprintf(stderr, "memtrace: --runs and --warmup repeat a command: give it after '--', not -p\n");
+		fprintf(stderr, "memtrace: --runs and --warmup repeat a command: give one, not -p\n");
 		return -1;
 	}
 	if (s->user && !s->command_argc) {
-		fprintf(stderr, "memtrace: -u runs a command as a user: give the command after '--'\n");
+		fprintf(stderr, "memtrace: -u runs a command as a user: give the command\n");
 		return -1;
 	}
 	if (!s->npids && s->command_argc == 0) {
-		fprintf(stderr, "memtrace: no command: use memtrace [OPTIONS] -- COMMAND [ARGS...] or -p PID\n");
+		fprintf(stderr, "memtrace: no command: use memtrace [OPTIONS] COMMAND [ARGS...] or -p PID\n");
 		return -1;
 	}
 	return 0;
@@ -303,8 +311,9 @@ static void explain_option_error(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (a[0] != '-' || a[1] == '\0')
-			continue;
+		/* The command starts here: nothing after it is memtrace's. */
+		if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0)
+			break;
 		o = find_option(a);
 		if (!o) {
 			fprintf(stderr, "memtrace: unknown option '%s' (see memtrace --help)\n", a);
@@ -338,35 +347,24 @@ int parse_options(int argc, char **argv, struct settings *s)
 	struct parse_input in = { s, NULL };
 	char *errtext = NULL;
 	size_t errlen = 0;
-	int dashdash = argc, i, err;
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			dashdash = i;
-			break;
-		}
-	}
 	in.errs = open_memstream(&errtext, &errlen);
 	if (!in.errs) {
 		fprintf(stderr, "memtrace: cannot parse the command line: out of memory\n");
 		return MT_EXIT_USAGE;
 	}
-	/* argp sees argv[0..dashdash) only; the command is left as it is. */
-	err = argp_parse(&argp, dashdash, argv,
+	/* In order: parsing stops at the command, whose own options stay its own. */
+	err = argp_parse(&argp, argc, argv,
 			 ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER | ARGP_NO_ERRS, NULL, &in);
 	fclose(in.errs);
-	if (!err && !s->exit_now) {
-		if (dashdash < argc) {
-			s->command = argv + dashdash + 1;
-			s->command_argc = argc - dashdash - 1;
-		}
+	if (!err && !s->exit_now)
 		err = check_settings(s);
-	}
 	if (err) {
 		if (errtext && *errtext)
 			print_first_line(errtext);
 		else if (err > 0)
-			explain_option_error(dashdash, argv);
+			explain_option_error(argc, argv);
 		free(errtext);
 		return MT_EXIT_USAGE;
 	}

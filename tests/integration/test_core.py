@@ -188,12 +188,17 @@ def bad_input(c):
                    r"^memtrace: cannot write '/no/such/dir/r.txt'")
     check(not os.path.exists(marker), "the command ran despite the bad -o")
     one_line_error(run("--bogus", "--", "true"), 64, r"^memtrace: .*bogus")
-    one_line_error(run("ls", "-l"), 64, r"^memtrace: put '--' before the command")
+    # Without "--" (as time and strace take it): the first word that is not an option.
+    p = run("-o", c.path("nodash.txt"), "sh", "-c", "echo $0 $1; exit 3", "-v", "-o")
+    check(p.returncode == 3 and p.stdout == "-v -o\n", "exit %d, stdout %r" % (p.returncode, p.stdout))
+    check("Command:" in open(c.path("nodash.txt")).read(), "the report did not go to -o")
     one_line_error(run(), 64, r"^memtrace: no command")
     one_line_error(run("--top", "0", "--", "true"), 64, r"^memtrace: bad number '0' for --top")
     one_line_error(run("--top", "12abc", "--", "true"), 64, r"^memtrace: bad number '12abc'")
     p = run("--help")
-    check(p.returncode == 0 and "USAGE" in p.stdout and "EXAMPLES" in p.stdout, "help: %r" % p.stdout)
+    check(p.returncode == 0 and "EXAMPLES" in p.stdout, "help: %r" % p.stdout)
+    usage = [x for x in p.stdout.splitlines() if x.startswith(("Usage:", "USAGE:"))]
+    check(len(usage) == 1, "usage lines in --help: %s" % usage)
 
 
 @test

@@ -47,6 +47,29 @@ static void command_after_dashdash(void **state)
 	assert_null(s.command[4]);
 }
 
+/* As time, strace and perf stat take it: the first word that is not an option. */
+static void command_without_dashdash(void **state)
+{
+	struct settings s;
+
+	(void)state;
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "-o", "r.txt", "make", "-j8", "-o", "x", "--", "-v"), 0);
+	assert_string_equal(s.output, "r.txt");
+	assert_int_equal(s.verbose, 0); /* the command's -v, not memtrace's */
+	assert_int_equal(s.command_argc, 6);
+	assert_string_equal(s.command[0], "make");
+	assert_string_equal(s.command[2], "-o");
+	assert_string_equal(s.command[5], "-v");
+	assert_null(s.command[6]);
+	/* "--" is still taken, and needed only for a command that starts with '-'. */
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "-v", "--", "-weird", "x"), 0);
+	assert_int_equal(s.verbose, 1);
+	assert_int_equal(s.command_argc, 2);
+	assert_string_equal(s.command[0], "-weird");
+}
+
 static void defaults(void **state)
 {
 	struct settings s;
@@ -113,7 +136,7 @@ static void refusals(void **state)
 		assert_int_equal(PARSE(&s, __VA_ARGS__), MT_EXIT_USAGE);       \
 	} while (0)
 	REFUSED("--bogus", "--", "true");
-	REFUSED("ls", "-l");                 /* no "--" */
+	REFUSED("-p", "1", "ls", "-l");      /* both, without "--" */
 	REFUSED("-v");                       /* no command */
 	REFUSED("-p", "12abc");
 	REFUSED("-p", "0");
@@ -151,6 +174,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(command_after_dashdash),
+		cmocka_unit_test(command_without_dashdash),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(options_take_values),
 		cmocka_unit_test(pid_lists),
