@@ -3,12 +3,14 @@
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcodes.h"
 #include "options.h"
+#include "units.h"
 
 const char *argp_program_version = "memtrace " MEMTRACE_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -51,7 +53,7 @@ static const struct argp_option options[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes and their descendants", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Also write the report as JSON to FILE", 0 },
 	{ "csv", OPT_CSV, "FILE", 0, "Write the tree's memory over time to FILE (one row per interval, the peak marked)", 0 },
-	{ "interval", OPT_INTERVAL, "MS", 0, "Time-series interval in ms (default 100, minimum 1)", 0 },
+	{ "interval", OPT_INTERVAL, "TIME", 0, "Time-series interval: ms, or with a unit (10ms, 1s; default 100ms)", 0 },
 	{ "summary-csv", OPT_SUMMARY_CSV, "FILE", 0, "Append one row per run to FILE (header once)", 0 },
 	{ "tasks", OPT_TASKS, NULL, 0, "Show the per-task table (one row per thread)", 0 },
 	{ "tasks-csv", OPT_TASKS_CSV, "FILE", 0, "Write the complete per-task table to FILE", 0 },
@@ -63,8 +65,8 @@ static const struct argp_option options[] = {
 	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer for exit records, a power of two >= 4096 (default 8 MiB, 64 MiB with --tasks)", 0 },
+	{ "duration", OPT_DURATION, "TIME", 0, "Stop after TIME (seconds, or 500ms, 2m, 1h): detach (-p), or send SIGTERM to the command", 0 },
+	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer for exit records, a power of two from 4K (bytes, or 8M, 64M; default 8M, 64M with --tasks)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
 	{ 0 },
@@ -175,11 +177,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "bad number '%s' for --max-procs: want 16 to 4194304", arg);
 		s->max_procs = v;
 		break;
-	case OPT_RINGBUF:
-		if (parse_ulong(arg, 4096, 1UL << 30, &v) || (v & (v - 1)))
-			return bad(state, "bad size '%s' for --ringbuf-size: want a power of two from 4096", arg);
-		s->ringbuf_bytes = v;
+	case OPT_RINGBUF: {
+		uint64_t b;
+
+		if (parse_size(arg, &b) || b < 4096 || b > (1UL << 30) || (b & (b - 1)))
+			return bad(state, "bad size '%s' for --ringbuf-size: want a power of two, 4K to 1G", arg);
+		s->ringbuf_bytes = b;
 		break;
+	}
 	case 'h':
 		/* argp_state_help() is silent under ARGP_NO_ERRS. */
 		argp_help(state->root_argp, state->out_stream, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK,
@@ -193,11 +198,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CSV:
 		s->csv = arg;
 		break;
-	case OPT_INTERVAL:
-		if (parse_ulong(arg, 1, 3600000, &v))
-			return bad(state, "bad interval '%s' for --interval: want 1 to 3600000 ms", arg);
-		s->interval_ms = (unsigned)v;
+	case OPT_INTERVAL: {
+		double sec, ms;
+
+		/* Whole milliseconds: the time series' own resolution. */
+		if (parse_duration(arg, 1e-3, &sec) || (ms = sec * 1e3) < 1 || ms > 3600000 ||
+		    fabs(ms - round(ms)) > 1e-6)
+			return bad(state, "bad interval '%s' for --interval: want 1ms to 1h, in whole ms", arg);
+		s->interval_ms = (unsigned)round(ms);
 		break;
+	}
 	case OPT_SUMMARY_CSV:
 		s->summary_csv = arg;
 		break;
@@ -223,13 +233,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->user = arg;
 		break;
 	case OPT_DURATION: {
-		char *end;
 		double d;
 
-		errno = 0;
-		d = strtod(arg, &end);
-		if (errno || end == arg || *end || !(d > 0) || d > 1e7)
-			return bad(state, "bad duration '%s' for --duration: want seconds > 0", arg);
+		if (parse_duration(arg, 1, &d) || !(d > 0) || d > 1e7)
+			return bad(state, "bad duration '%s' for --duration: want a time > 0 (2.5, 500ms, 2m)", arg);
 		s->duration_s = d;
 		break;
 	}

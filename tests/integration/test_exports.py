@@ -143,7 +143,7 @@ def export_bad_input(c):
         one_line_error(run(opt, "/no/such/dir/f", "--", "touch", marker), 125, r"cannot write '/no/such/dir/f")
         check(not os.path.exists(marker), "%s: the command ran" % opt)
     one_line_error(run("--interval", "0", "--", "true"), 64, r"bad interval '0'")
-    one_line_error(run("--interval", "10ms", "--", "true"), 64, r"bad interval '10ms'")
+    one_line_error(run("--interval", "10parsecs", "--", "true"), 64, r"bad interval '10parsecs'")
     one_line_error(run("--runs", "0", "--", "true"), 64, r"bad number '0' for --runs")
     one_line_error(run("--warmup", "x", "--", "true"), 64, r"bad number 'x' for --warmup")
     one_line_error(run("--runs", "2", "-p", "1"), 64, r"--runs and --warmup repeat a command")

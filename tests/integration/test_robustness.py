@@ -93,7 +93,7 @@ def duration_ends_attach(c):
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         t0 = time.monotonic()
-        p, r = c.run(["--duration", "0.5", "-p", str(sleeper.pid)])
+        p, r = c.run(["--duration", "500ms", "-p", str(sleeper.pid)])  # a unit, as sleep takes it
         took = time.monotonic() - t0
     finally:
         sleeper.kill()

@@ -109,6 +109,16 @@ static void options_take_values(void **state)
 	assert_int_equal(s.max_tasks, 4096);
 	assert_int_equal(s.max_procs, 4194304);
 	assert_int_equal(s.ringbuf_bytes, 65536);
+	/* Units wherever a size or a time is taken; plain numbers keep their meaning. */
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "--ringbuf-size", "8M", "--interval", "1s", "--duration", "2m", "true"), 0);
+	assert_int_equal(s.ringbuf_bytes, 8 << 20);
+	assert_int_equal(s.interval_ms, 1000);
+	assert_true(s.duration_s == 120);
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "--interval", "10", "--duration", "2.5", "true"), 0);
+	assert_int_equal(s.interval_ms, 10);
+	assert_true(s.duration_s == 2.5);
 }
 
 static void pid_lists(void **state)
@@ -150,6 +160,10 @@ static void refusals(void **state)
 	REFUSED("--max-procs", "4194305", "--", "true"); /* more than pids can be */
 	REFUSED("--ringbuf-size", "5000", "--", "true"); /* not a power of two */
 	REFUSED("-o");
+	REFUSED("--interval", "0.5ms", "true"); /* below the time series' 1 ms */
+	REFUSED("--interval", "2h", "true");
+	REFUSED("--ringbuf-size", "6K", "true");
+	REFUSED("--duration", "0s", "true");
 #undef REFUSED
 }
 
