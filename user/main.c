@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 		return MT_EXIT_FAILURE;
 	}
 	ss.ts = out.have_ts ? &out.ts : NULL;
+	status_line_init(&ss.status, STDERR_FILENO, !set.quiet);
 	ss.on_interim = outputs_interim;
 	ss.interim_arg = &out;
 

@@ -61,6 +61,7 @@ static const struct argp_option options[] = {
 	{ "warmup", OPT_WARMUP, "N", 0, "Run the command N times first, unmeasured (default 0)", 0 },
 	{ "top", OPT_TOP, "N", 0, "Show the N processes with the largest peak (default 10)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
+	{ "quiet", 'q', NULL, 0, "No status line on the terminal, no word on attach", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
 	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
@@ -163,6 +164,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		s->verbose++;
+		break;
+	case 'q':
+		s->quiet = true;
 		break;
 	case OPT_STRICT:
 		s->strict = true;

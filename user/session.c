@@ -12,6 +12,7 @@
 
 #include "attach.h"
 #include "exitcodes.h"
+#include "format.h"
 #include "session.h"
 
 #define POLL_MS 100
@@ -69,6 +70,7 @@ static void report_interim(struct session *ss, uint64_t now)
 	struct summary snap = ss->sum;
 
 	ss->interim_due = 0;
+	status_line_erase(&ss->status);
 	if (!ss->on_interim || tracer_read_tree(&ss->tracer, &snap.tree))
 		return;
 	snap.end_ns = now;
@@ -132,6 +134,13 @@ static int wait_for_end(struct session *ss)
 			while (sm.next_ns <= now)
 				sm.next_ns += interval;
 		}
+		if (status_line_due(&ss->status, now)) {
+			struct mt_tree t;
+
+			if (tracer_read_tree(&ss->tracer, &t) == 0)
+				status_line_show(&ss->status, now, now - ss->sum.start_ns, &t,
+						 ss->tracer.si.page_size, ss->tracer.thread_bytes);
+		}
 		if (deadline && now >= deadline) {
 			deadline = 0;
 			ss->sum.timed_out = 1;
@@ -150,6 +159,8 @@ static int wait_for_end(struct session *ss)
 			wake = sm.next_ns;
 		if (deadline && deadline < wake)
 			wake = deadline;
+		if (ss->status.fd >= 0 && ss->status.next_ns < wake)
+			wake = ss->status.next_ns;
 		timeout = (int)((wake - now + 999999) / 1000000);
 		n = epoll_wait(ss->epfd, evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -218,6 +229,19 @@ static int start_command(struct session *ss)
 	return 0;
 }
 
+/* At once, so that one knows what is followed and how to stop. */
+static void say_attached(struct session *ss)
+{
+	struct mt_tree t;
+	char p[32], th[32];
+
+	if (tracer_read_tree(&ss->tracer, &t))
+		return;
+	fprintf(stderr, "memtrace: attached to %s process%s, %s thread%s; Ctrl-C to stop\n",
+		format_count(p, sizeof(p), t.procs_live), t.procs_live == 1 ? "" : "es",
+		format_count(th, sizeof(th), t.cur.threads), t.cur.threads == 1 ? "" : "s");
+}
+
 static int start_attach(struct session *ss)
 {
 	const struct settings *set = ss->set;
@@ -235,6 +259,8 @@ static int start_attach(struct session *ss)
 		fprintf(stderr, "memtrace: cannot attach: the processes exited before they could be followed\n");
 		return MT_EXIT_FAILURE;
 	}
+	if (!set->quiet)
+		say_attached(ss);
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
 	return 0;
 }
@@ -304,10 +330,14 @@ int session_run(struct session *ss, int run)
 	if (rc)
 		return rc;
 	add_fd(ss->epfd, tracer_epoll_fd(&ss->tracer));
+	/* A command that ends at once does not flash a line. */
+	ss->status.next_ns = ss->sum.start_ns + STATUS_LINE_EVERY_NS;
 	if (ss->ts && ts_begin_run(ss->ts, run, ss->sum.start_ns, ss->tracer.si.page_size,
 				  ss->tracer.thread_bytes))
 		ss->ts = NULL;
-	if (wait_for_end(ss)) {
+	rc = wait_for_end(ss);
+	status_line_erase(&ss->status);
+	if (rc) {
 		if (set->command)
 			launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;

@@ -8,6 +8,7 @@
 #include "launch.h"
 #include "options.h"
 #include "records.h"
+#include "status_line.h"
 #include "summary.h"
 #include "timeseries.h"
 #include "tracer.h"
@@ -23,6 +24,7 @@ struct session {
 	/* Called with the run so far on SIGUSR1 (the report's owner prints it). */
 	void (*on_interim)(void *arg, const struct summary *s);
 	void *interim_arg;
+	struct status_line status; /* on a terminal, unless -q */
 
 	/* Per run: */
 	struct tracer tracer;

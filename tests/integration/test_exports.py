@@ -167,3 +167,32 @@ def install_and_man_page(c):
         check("--" + opt in page, "option --%s is not in the man page" % opt)
     for code in ("64", "122", "125", "126", "127"):
         check(".B %s" % code in page, "exit status %s not in the man page" % code)
+
+
+@test
+def csv_rows_are_written_live(c):
+    """tail -f follows a run: rows are in the file while the command still runs; one peak marked at the end."""
+    import time
+    path = c.path("live.csv")
+    mt = subprocess.Popen([c.memtrace, "-q", "--csv", path, "--interval", "20ms", "--",
+                           "sh", "-c", '"$0" 30 10; read x; exit 0', c.fx("alloc_free")],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        deadline = time.monotonic() + 20
+        while len(seen) < 5 and time.monotonic() < deadline and mt.poll() is None:
+            time.sleep(0.05)
+            seen = read_csv(path) if os.path.exists(path) else []
+        running = mt.poll() is None
+        out, err = mt.communicate(timeout=60)
+    finally:
+        mt.kill()
+    check(running and len(seen) >= 5, "only %d rows while the command ran (running %s)" % (len(seen), running))
+    rows = read_csv(path)
+    check(mt.returncode == 0 and len(rows) > len(seen), "exit %d, %d rows" % (mt.returncode, len(rows)))
+    key = lambda x: (x["t_ms"], x["rss_bytes"])  # a peak row's 0/1 mark may be taken back
+    check([key(x) for x in rows[:len(seen) - 1]] == [key(x) for x in seen[:-1]], "rows written live were changed")
+    times = [float(x["t_ms"]) for x in rows]
+    check(all(b > a for a, b in zip(times, times[1:])), "times not strictly increasing")
+    check(sum(x["is_rss_peak"] == "1" for x in rows) == 1, "not exactly one RSS peak row")
+    check(sum(x["is_total_peak"] == "1" for x in rows) == 1, "not exactly one total peak row")
