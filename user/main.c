@@ -15,6 +15,7 @@
 #include "launch.h"
 #include "options.h"
 #include "outputs.h"
+#include "report_format.h"
 #include "session.h"
 
 static void warn_lost(const struct settings *set, const struct summary *s)
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	if (rc || set.exit_now)
 		return rc;
 	if (set.user && run_as_lookup(set.user, &as))
+		return MT_EXIT_USAGE;
+	if (set.format && report_format_check(set.format))
 		return MT_EXIT_USAGE;
 
 	memset(&ss, 0, sizeof(ss));

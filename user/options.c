@@ -46,6 +46,7 @@ enum {
 	OPT_SUMMARY_CSV,
 	OPT_RUNS,
 	OPT_WARMUP,
+	OPT_FORMAT,
 };
 
 static const struct argp_option options[] = {
@@ -54,6 +55,7 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, "FILE", 0, "Also write the report as JSON to FILE", 0 },
 	{ "csv", OPT_CSV, "FILE", 0, "Write the tree's memory over time to FILE (one row per interval, the peak marked)", 0 },
 	{ "interval", OPT_INTERVAL, "TIME", 0, "Time-series interval: ms, or with a unit (10ms, 1s; default 100ms)", 0 },
+	{ "format", OPT_FORMAT, "FMT", 0, "Instead of the report, one line as FMT says, as time -f: %R peak RSS, %M the same in KiB, %T peak total, %K peak kernel memory (bytes); %e wall, %U user, %S system (s); %x exit status, %P processes, %H threads, %F page faults, %L events lost, %C the command; %%, \\n, \\t", 0 },
 	{ "summary-csv", OPT_SUMMARY_CSV, "FILE", 0, "Append one row per run to FILE (header once)", 0 },
 	{ "tasks", OPT_TASKS, NULL, 0, "Show the per-task table (one row per thread)", 0 },
 	{ "tasks-csv", OPT_TASKS_CSV, "FILE", 0, "Write the complete per-task table to FILE", 0 },
@@ -214,6 +216,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_SUMMARY_CSV:
 		s->summary_csv = arg;
+		break;
+	case OPT_FORMAT:
+		s->format = arg;
 		break;
 	case OPT_TASKS:
 		s->tasks = true;

@@ -29,6 +29,7 @@ struct settings {
 	const char *user;          /* -u: run the command as this user */
 	double duration_s;         /* --duration; 0: none */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
+	const char *format;        /* --format: one line of the user's own instead of the report */
 	bool quiet;                /* -q: no status line, no attach message */
 	bool exit_now;             /* --help or --version was handled */
 };

@@ -6,6 +6,7 @@
 #include "format.h"
 #include "outputs.h"
 #include "report.h"
+#include "report_format.h"
 #include "stats.h"
 #include "summary_csv.h"
 #include "tasks.h"
@@ -80,9 +81,11 @@ void outputs_run(struct outputs *o, const struct summary *s)
 
 	if (set->tasks || set->tasks_csv)
 		tasks_sort(s->rec);
-	if (set->runs > 1)
+	if (set->format)
+		report_format(o->report, set->format, s);
+	else if (set->runs > 1)
 		one_line(o->report, s, set->runs);
-	if (last || set->runs == 1) {
+	if (!set->format && (last || set->runs == 1)) {
 		report_text(o->report, s, set->top, set->verbose > 0);
 		if (set->tasks)
 			tasks_print_text(o->report, s, set->verbose ? (size_t)-1 : TASKS_ON_SCREEN);
@@ -177,7 +180,7 @@ int outputs_close(struct outputs *o)
 	int complete = o->nruns > 0, rc = 0;
 	char dropped[1024] = "";
 
-	if (o->set && o->set->runs > 1 && complete)
+	if (o->set && o->set->runs > 1 && complete && !o->set->format)
 		statistics(o);
 	else if (o->set && o->set->runs > 1 && o->json) {
 		json_end_array(&o->jw);

@@ -196,3 +196,24 @@ def csv_rows_are_written_live(c):
     check(all(b > a for a, b in zip(times, times[1:])), "times not strictly increasing")
     check(sum(x["is_rss_peak"] == "1" for x in rows) == 1, "not exactly one RSS peak row")
     check(sum(x["is_total_peak"] == "1" for x in rows) == 1, "not exactly one total peak row")
+
+
+@test
+def format_gives_one_line(c):
+    """--format, as time -f: only that line, every figure as the JSON has it; a bad one refused."""
+    fmt = r"%R|%M|%T|%K|%e|%U|%S|%x|%P|%H|%F|%L|%C\t%%"
+    p, r = c.run(["--format", fmt], [c.fx("tree_hold"), "3", "8"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    check(p.stderr.count("\n") == 1, "more than the one line: %r" % p.stderr)
+    f = p.stderr.rstrip("\n").split("|")
+    want = [r["peak_rss"]["bytes"], r["peak_rss"]["bytes"] // 1024, r["peak_total"]["bytes"],
+            r["peak_kernel"]["bytes"]]
+    check([int(x) for x in f[:4]] == want, "sizes %s vs %s" % (f[:4], want))
+    check(abs(float(f[4]) - r["wall_s"]) < 0.001 and abs(float(f[5]) - r["user_s"]) < 0.001
+          and abs(float(f[6]) - r["sys_s"]) < 0.001, "times %s" % f[4:7])
+    check([int(x) for x in f[7:12]] == [0, r["processes"]["total"], r["threads"]["total"], r["page_faults"],
+                                         r["events"]["lost"]], "counts %s" % f[7:12])
+    check(f[12] == "%s 3 8\t%%" % c.fx("tree_hold"), "command %r" % f[12])
+    p, r = c.run(["--format", "%x %e"], ["sh", "-c", "kill -9 $$"])
+    check(p.returncode == 137 and p.stderr.split()[0] == "137", "killed: %r" % p.stderr)
+    one_line_error(c.bare("--format", "%Q", "true"), 64, r"bad format '%Q' for --format: unknown '%Q'")
