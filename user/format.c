@@ -82,7 +82,7 @@ static int needs_quotes(const char *a)
 }
 
 /* Whole characters (an escape is one) up to the first that does not fit; 0 when all did. */
-static int command_into(char *buf, size_t len, char *const *argv, int argc)
+static int command_into(char *buf, size_t len, char *const *argv, int argc, int quote)
 {
 	size_t n = 0;
 	int i;
@@ -90,7 +90,7 @@ static int command_into(char *buf, size_t len, char *const *argv, int argc)
 	buf[0] = '\0';
 	for (i = 0; i < argc && n < len; i++) {
 		const unsigned char *p = (const unsigned char *)argv[i];
-		int quoted = needs_quotes(argv[i]);
+		int quoted = quote && needs_quotes(argv[i]);
 
 		if (i)
 			n = put(buf, len, n, " ");
@@ -117,19 +117,31 @@ static int command_into(char *buf, size_t len, char *const *argv, int argc)
 	return n >= len;
 }
 
-char *format_command(char *buf, size_t len, char *const *argv, int argc)
+static char *one_line(char *buf, size_t len, char *const *argv, int argc, int quote)
 {
 	size_t n;
 
 	if (!len)
 		return buf;
-	if (!command_into(buf, len, argv, argc) || len < 4)
+	if (!command_into(buf, len, argv, argc, quote) || len < 4)
 		return buf;
 	/* Cut where a character ends, and say so: the whole command is in the JSON. */
-	command_into(buf, len - 3, argv, argc);
+	command_into(buf, len - 3, argv, argc, quote);
 	n = strlen(buf);
 	while (n && buf[n - 1] == ' ')
 		n--;
 	memcpy(buf + n, "...", 4);
 	return buf;
+}
+
+char *format_command(char *buf, size_t len, char *const *argv, int argc)
+{
+	return one_line(buf, len, argv, argc, 1);
+}
+
+char *format_script(char *buf, size_t len, const char *script)
+{
+	char *argv[1] = { (char *)script };
+
+	return one_line(buf, len, argv, 1, 0);
 }

@@ -18,5 +18,7 @@ char *format_ms(char *buf, size_t len, uint64_t ns);
  * (\n, \t, \x1b), and a line too long ends in "...".
  */
 char *format_command(char *buf, size_t len, char *const *argv, int argc);
+/* A shell script (-c) as it was typed, on one line: escaped and cut the same way, not quoted. */
+char *format_script(char *buf, size_t len, const char *script);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "exitcodes.h"
 #include "launch.h"
 #include "options.h"
@@ -51,8 +52,9 @@ int main(int argc, char **argv)
 	ss.as = set.user ? &as : NULL;
 	ss.pidfd = ss.epfd = ss.sigfd = -1;
 
-	/* Output files fail before anything runs. */
-	if (outputs_open(&out, &set)) {
+	/* Output files fail before anything runs (a comparison opens its own). */
+	memset(&out, 0, sizeof(out));
+	if (!set.ncompare && outputs_open(&out, &set)) {
 		outputs_close(&out);
 		return MT_EXIT_FAILURE;
 	}
@@ -75,6 +77,11 @@ int main(int argc, char **argv)
 		return MT_EXIT_FAILURE;
 	}
 
+	if (set.ncompare) {
+		status = compare_commands(&ss);
+		close(ss.sigfd);
+		return status;
+	}
 	total = set.warmup + set.runs;
 	for (run = 1; run <= total && !ss.stop; run++) {
 		int measured = run > set.warmup;

@@ -52,6 +52,7 @@ enum {
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the report to FILE instead of stderr", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes and their descendants", 0 },
+	{ "compare", 'c', "CMD", 0, "Compare commands (give two or more, each run through sh -c, --runs times: default 3): peak RSS, peak total, wall time, and how many times the least memory each needs", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Also write the report as JSON to FILE", 0 },
 	{ "csv", OPT_CSV, "FILE", 0, "Write the tree's memory over time to FILE (one row per interval, the peak marked)", 0 },
 	{ "interval", OPT_INTERVAL, "TIME", 0, "Time-series interval: ms, or with a unit (10ms, 1s; default 100ms)", 0 },
@@ -156,6 +157,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		return parse_pids(state, s, arg);
+	case 'c':
+		if (s->ncompare == MT_MAX_COMPARE)
+			return bad(state, "too many commands for -c (at most %s)", "26");
+		if (!*arg)
+			return bad(state, "empty command for -c%s", "");
+		s->compare[s->ncompare++] = arg;
+		break;
 	case OPT_JSON:
 		s->json = arg;
 		break;
@@ -230,6 +238,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_ulong(arg, 1, 100000, &v))
 			return bad(state, "bad number '%s' for --runs: want 1 to 100000", arg);
 		s->runs = (int)v;
+		s->runs_given = true;
 		break;
 	case OPT_WARMUP:
 		if (parse_ulong(arg, 0, 100000, &v))
@@ -279,6 +288,19 @@ static int check_settings(struct settings *s)
 	 */
 	if (!s->ringbuf_bytes)
 		s->ringbuf_bytes = (s->tasks || s->tasks_csv ? 64UL : 8UL) << 20;
+	if (s->ncompare) {
+		if (s->npids || s->command_argc) {
+			fprintf(stderr, "memtrace: -c compares commands of its own: give no other command or -p\n");
+			return -1;
+		}
+		if (s->csv || s->tasks || s->tasks_csv || s->summary_csv || s->format) {
+			fprintf(stderr, "memtrace: -c reports a comparison: --csv, --tasks, --tasks-csv, --summary-csv and --format do not apply\n");
+			return -1;
+		}
+		if (!s->runs_given)
+			s->runs = 3; /* enough for a spread */
+		return 0;
+	}
 	if (s->npids && s->command_argc) {
 		fprintf(stderr, "memtrace: give either -p PID or a command, not both\n");
 		return -1;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #define MT_MAX_PIDS 64
+#define MT_MAX_COMPARE 26 /* -c commands, named A to Z */
 
 struct settings {
 	char **command;            /* argv of the command after "--", NULL-terminated */
@@ -20,6 +21,9 @@ struct settings {
 	bool tasks;                /* --tasks: per-task table in the report */
 	const char *tasks_csv;     /* --tasks-csv */
 	int runs;                  /* --runs */
+	bool runs_given;           /* --runs was on the command line */
+	const char *compare[MT_MAX_COMPARE]; /* -c: commands to compare (each through sh -c) */
+	int ncompare;
 	int warmup;                /* --warmup */
 	int verbose;               /* -v: all processes, libbpf's log with -vv */
 	int top;                   /* processes shown in the report */

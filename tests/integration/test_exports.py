@@ -217,3 +217,39 @@ def format_gives_one_line(c):
     p, r = c.run(["--format", "%x %e"], ["sh", "-c", "kill -9 $$"])
     check(p.returncode == 137 and p.stderr.split()[0] == "137", "killed: %r" % p.stderr)
     one_line_error(c.bare("--format", "%Q", "true"), 64, r"bad format '%Q' for --format: unknown '%Q'")
+
+
+@test
+def compare_commands(c):
+    """-c A -c B --runs 2: a table of medians, min and max, and B's peak total as a multiple of A's."""
+    a = "%s 40 1" % c.fx("alloc_free")
+    b = "%s 80 1" % c.fx("alloc_free")
+    p, r = c.run(["-c", a, "-c", b, "--runs", "2"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    check(r["schema"] == "memtrace-compare/1" and [x["command"] for x in r["commands"]] == [a, b], "commands")
+    highs = [v for k, v in re.findall(r"^(\w+)=(\d+)$", p.stdout, re.M) if k == "vmrss_at_peak_kib"]
+    check(len(highs) == 4, "the fixture ran %d times, want 2 each" % len(highs))
+    means = []
+    for i, cmd in enumerate(r["commands"]):
+        check(len(cmd["runs"]) == 2 and all(x["command"] == ["sh", "-c", cmd["command"]] for x in cmd["runs"]),
+              "runs of %s" % cmd["command"])
+        peaks = [x["peak_rss"]["bytes"] for x in cmd["runs"]]
+        for peak, high in zip(peaks, highs[2 * i:2 * i + 2]):
+            check(peak >= int(high) * KIB, "peak %d below the fixture's own VmRSS %s KiB" % (peak, high))
+        st = cmd["statistics"]["peak_rss_bytes"]
+        check(st["median"] == statistics.median(peaks) and st["min"] == min(peaks), "statistics %s" % st)
+        totals = [x["peak_total"]["bytes"] for x in cmd["runs"]]
+        means.append((statistics.mean(totals), statistics.stdev(totals)))
+    ratio = means[1][0] / means[0][0]
+    err = ratio * ((means[0][1] / means[0][0]) ** 2 + (means[1][1] / means[1][0]) ** 2) ** 0.5
+    got = r["peak_total_ratios"]
+    check(r["least_memory"] == 0 and got[0] == {"ratio": 1, "stddev": 0}, "reference %s" % got)
+    check(abs(got[1]["ratio"] - ratio) < 1e-5 and abs(got[1]["stddev"] - err) < 1e-5, "ratio %s vs %s" % (got, ratio))
+    line = "  B needs %.2f \u00b1 %.2f \u00d7 the memory of A" % (ratio, err)
+    check(line in p.stderr.splitlines(), "no line %r in %s" % (line, p.stderr))
+    check(1.6 < ratio < 2.1, "80 MiB against 40 MiB gave %.2f" % ratio)
+    check("A needs the least memory" in p.stderr, p.stderr)
+    one_line_error(c.bare("-c", "true", "--", "true"), 64, r"-c compares commands of its own")
+    one_line_error(c.bare("-c", "true", "--csv", "x.csv"), 64, r"-c reports a comparison")
+    p = c.bare("-c", "true", "-c", "exit 3", "--runs", "1")
+    check(p.returncode == 3 and "B needs" in p.stderr, "a failing command: exit %d %s" % (p.returncode, p.stderr))

@@ -70,6 +70,8 @@ static void commands(void **state)
 	/* Too long: cut to the buffer, ending in "...". */
 	assert_string_equal(format_command(small, sizeof(small), script, 3), "sh -c 'echo one...");
 	assert_true(strlen(format_command(small, sizeof(small), script, 3)) <= sizeof(small) - 1);
+	/* A -c script as typed: not quoted, still one line. */
+	assert_string_equal(format_script(b, sizeof(b), "echo 'a b'\nls"), "echo 'a b'\\nls");
 }
 
 int main(void)
