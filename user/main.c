@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 	struct outputs out;
 	struct run_as as;
 	sigset_t blocked;
-	int rc, run, total, status = MT_EXIT_OK;
+	int rc, run, total, status = MT_EXIT_OK, sudo_user = 0;
 
 	settings_init(&set);
 	rc = parse_options(argc, argv, &set);
@@ -44,12 +44,19 @@ int main(int argc, char **argv)
 		return rc;
 	if (set.user && run_as_lookup(set.user, &as))
 		return MT_EXIT_USAGE;
+	/* sudo memtrace CMD: CMD as the one who typed it, as they meant (--as-root keeps root). */
+	if (!set.user && !set.as_root && !set.npids) {
+		rc = run_as_sudo_user(&as);
+		if (rc < 0)
+			return MT_EXIT_USAGE;
+		sudo_user = rc == 1;
+	}
 	if (set.format && report_format_check(set.format))
 		return MT_EXIT_USAGE;
 
 	memset(&ss, 0, sizeof(ss));
 	ss.set = &set;
-	ss.as = set.user ? &as : NULL;
+	ss.as = set.user || sudo_user ? &as : NULL;
 	ss.pidfd = ss.epfd = ss.sigfd = -1;
 
 	/* Output files fail before anything runs (a comparison opens its own). */

@@ -47,6 +47,7 @@ enum {
 	OPT_RUNS,
 	OPT_WARMUP,
 	OPT_FORMAT,
+	OPT_AS_ROOT,
 };
 
 static const struct argp_option options[] = {
@@ -68,7 +69,8 @@ static const struct argp_option options[] = {
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
 	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
-	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
+	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME); under sudo the default is the user who ran sudo", 0 },
+	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run the command as root, not as the user who ran sudo", 0 },
 	{ "duration", OPT_DURATION, "TIME", 0, "Stop after TIME (seconds, or 500ms, 2m, 1h): detach (-p), or send SIGTERM to the command", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer for exit records, a power of two from 4K (bytes, or 8M, 64M; default 8M, 64M with --tasks)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
@@ -228,6 +230,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FORMAT:
 		s->format = arg;
 		break;
+	case OPT_AS_ROOT:
+		s->as_root = true;
+		break;
 	case OPT_TASKS:
 		s->tasks = true;
 		break;
@@ -307,6 +312,10 @@ static int check_settings(struct settings *s)
 	}
 	if (s->npids && (s->runs > 1 || s->warmup)) {
 		fprintf(stderr, "memtrace: --runs and --warmup repeat a command: give one, not -p\n");
+		return -1;
+	}
+	if (s->user && s->as_root) {
+		fprintf(stderr, "memtrace: give either -u USER or --as-root, not both\n");
 		return -1;
 	}
 	if (s->user && !s->command_argc) {

@@ -31,6 +31,7 @@ struct settings {
 	unsigned long max_procs;   /* live processes the kernel side can follow */
 	unsigned long ringbuf_bytes;
 	const char *user;          /* -u: run the command as this user */
+	bool as_root;              /* --as-root: under sudo, keep root for the command */
 	double duration_s;         /* --duration; 0: none */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
 	const char *format;        /* --format: one line of the user's own instead of the report */

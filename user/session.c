@@ -212,8 +212,8 @@ static int start_command(struct session *ss)
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
 	if (err) {
 		if (stage == LAUNCH_SET_USER)
-			fprintf(stderr, "memtrace: cannot run '%s' as user '%s': %s\n", set->command[0],
-				set->user, strerror(err));
+			fprintf(stderr, "memtrace: cannot run '%s' as user %u: %s\n", set->command[0],
+				(unsigned)ss->as->uid, strerror(err));
 		else
 			fprintf(stderr, "memtrace: cannot run '%s': %s\n", set->command[0], strerror(err));
 		while (waitpid(ss->child.pid, NULL, 0) < 0 && errno == EINTR)

@@ -34,6 +34,9 @@ def main():
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
         return 2
+    # The tests mean root; under sudo memtrace would run commands as the sudo user.
+    for k in ("SUDO_UID", "SUDO_GID", "SUDO_USER"):
+        os.environ.pop(k, None)
     passed = failed = skipped = 0
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)

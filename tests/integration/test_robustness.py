@@ -357,3 +357,26 @@ def dash_is_standard_output(c):
     check(not os.path.exists(c.path("-")), "a file named '-' was made")
     p = c.bare("-o", "-", "--", "true")
     check(p.returncode == 0 and "Peak RSS (tree):" in p.stdout and p.stderr == "", "stderr %r" % p.stderr)
+
+
+@test
+def under_sudo_the_command_runs_as_the_user(c):
+    """SUDO_UID set and no -u: the command runs as that user (what they meant); --as-root keeps root."""
+    sudo = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+    run = lambda *args: subprocess.run([c.memtrace, "-o", c.path("sudo.txt")] + list(args),
+                                       capture_output=True, text=True, timeout=60, env=sudo)
+    p = run(c.fx("whoami"))
+    v = fixture_values(p.stdout)
+    check(p.returncode == 0 and v["uid"] == 65534 and v["gid"] == 65534, "ran as %s: %s" % (v, p.stderr))
+    check("home=/nonexistent" in p.stdout, "HOME not nobody's: %s" % p.stdout)
+    p = run("--as-root", c.fx("whoami"))
+    check(fixture_values(p.stdout)["uid"] == 0, "--as-root: %s" % p.stdout)
+    p = run("-u", "root", c.fx("whoami"))
+    check(fixture_values(p.stdout)["uid"] == 0, "-u wins over SUDO_UID: %s" % p.stdout)
+    # A user the password database does not know (a container's): the ids sudo gives, no groups.
+    sudo.update(SUDO_UID="54321", SUDO_GID="54322", SUDO_USER="ghost")
+    v = fixture_values(run(c.fx("whoami")).stdout)
+    check(v["uid"] == 54321 and v["gid"] == 54322 and v["ngroups"] == 0, "unknown sudo user: %s" % v)
+    sudo["SUDO_UID"] = "x1"
+    one_line_error(run("true"), 64, r"bad SUDO_UID 'x1'")
+    one_line_error(c.bare("-u", "nobody", "--as-root", "true"), 64, r"either -u USER or --as-root")
