@@ -105,6 +105,23 @@ static void print_lost(FILE *f, const struct summary *s)
 			(unsigned long long)s->record_failures);
 }
 
+/* Forked workers: their RSS sum counts each shared page in every process. */
+static void print_sharing(FILE *f, const struct summary *s)
+{
+	const struct sharing *sh = &s->sharing;
+	char a[32], b[32], ms[32];
+
+	if (!sharing_warn(sh))
+		return;
+	fprintf(f, LABEL "%s\n", "Shared pages:",
+		"RSS counts a page in every process that maps it;");
+	fprintf(f, LABEL "at %s ms the RSS sum was %s, the PSS sum %s\n", "",
+		format_ms(ms, sizeof(ms), summary_since_start(s, sh->t_ns)),
+		format_bytes(a, sizeof(a), (int64_t)sh->rss_bytes),
+		format_bytes(b, sizeof(b), (int64_t)sh->pss_bytes));
+	fprintf(f, LABEL "%s\n", "", "(PSS splits a page among its sharers: memtrace(1))");
+}
+
 static void print_processes(FILE *f, const struct summary *s, int top, int all)
 {
 	const struct records *r = s->rec;
@@ -189,6 +206,7 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 		(unsigned long long)s->tree.threads_exited);
 	fprintf(f, LABEL "%s\n", "Page faults:", format_count(buf, sizeof(buf), (int64_t)s->faults));
 	print_lost(f, s);
+	print_sharing(f, s);
 	if (all) {
 		char a[32], b[32];
 

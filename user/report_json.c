@@ -171,6 +171,14 @@ void report_json_write(struct json *jw, const char *key, const struct summary *s
 	json_uint(&j, "no_memory", s->record_failures);
 	json_end_object(&j);
 
+	json_begin_object(&j, "shared_pages");
+	json_uint(&j, "rss_sum_bytes", s->sharing.rss_bytes);
+	json_uint(&j, "pss_sum_bytes", s->sharing.pss_bytes);
+	json_double(&j, "t_ms", s->sharing.procs ? ms_since_start(s, s->sharing.t_ns) : 0);
+	json_int(&j, "processes", s->sharing.procs);
+	json_int(&j, "warning", sharing_warn(&s->sharing));
+	json_end_object(&j);
+
 	json_begin_object(&j, "memtrace_self");
 	json_uint(&j, "vmhwm_bytes", s->self_hwm_bytes);
 	json_uint(&j, "vmrss_bytes", s->self_rss_bytes);

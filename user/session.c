@@ -115,6 +115,15 @@ static void sample(struct session *ss, struct sampler *sm, uint64_t now)
 	ts_sample(ss->ts, now - ss->sum.start_ns, &t, t.faults + sm->live_faults);
 }
 
+/* RSS and PSS of the live processes: how much of the RSS sum is shared pages. */
+static void sample_sharing(struct session *ss, uint64_t now)
+{
+	pid_t pids[SHARING_MAX_PROCS];
+	int n = tracer_live_pids(&ss->tracer, pids, SHARING_MAX_PROCS);
+
+	sharing_sample(&ss->sum.sharing, pids, n, now);
+}
+
 /* Waits for the end: the command's exit, or (attached) every process gone, a signal, --duration. */
 static int wait_for_end(struct session *ss)
 {
@@ -134,6 +143,8 @@ static int wait_for_end(struct session *ss)
 			while (sm.next_ns <= now)
 				sm.next_ns += interval;
 		}
+		if (now >= ss->sum.sharing.next_ns)
+			sample_sharing(ss, now);
 		if (status_line_due(&ss->status, now)) {
 			struct mt_tree t;
 
@@ -161,6 +172,8 @@ static int wait_for_end(struct session *ss)
 			wake = deadline;
 		if (ss->status.fd >= 0 && ss->status.next_ns < wake)
 			wake = ss->status.next_ns;
+		if (ss->sum.sharing.next_ns < wake)
+			wake = ss->sum.sharing.next_ns;
 		timeout = (int)((wake - now + 999999) / 1000000);
 		n = epoll_wait(ss->epfd, evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -286,6 +299,7 @@ static void collect(struct session *ss)
 
 	tracer_consume(&ss->tracer);
 	s->end_ns = now_ns();
+	sample_sharing(ss, s->end_ns);
 	tracer_read_tree(&ss->tracer, &s->tree);
 	tracer_collect_live(&ss->tracer);
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
@@ -330,6 +344,8 @@ int session_run(struct session *ss, int run)
 	if (rc)
 		return rc;
 	add_fd(ss->epfd, tracer_epoll_fd(&ss->tracer));
+	/* The first look at shared pages once the command is under way. */
+	ss->sum.sharing.next_ns = ss->sum.start_ns + SHARING_EVERY_NS / 5;
 	/* A command that ends at once does not flash a line. */
 	ss->status.next_ns = ss->sum.start_ns + STATUS_LINE_EVERY_NS;
 	if (ss->ts && ts_begin_run(ss->ts, run, ss->sum.start_ns, ss->tracer.si.page_size,

@@ -273,6 +273,21 @@ int tracer_collect_live(struct tracer *t)
 	return 0;
 }
 
+int tracer_live_pids(const struct tracer *t, pid_t *pids, int max)
+{
+	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0;
+	__u64 slots = t->skel->bss->slots_used;
+	struct mt_proc p;
+	__u32 slot;
+
+	if (slots > bpf_map__max_entries(t->skel->maps.procs))
+		slots = bpf_map__max_entries(t->skel->maps.procs);
+	for (slot = 0; slot < slots && n < max; slot++)
+		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD))
+			pids[n++] = (pid_t)p.tgid;
+	return n;
+}
+
 uint64_t tracer_recursion_misses(const struct tracer *t)
 {
 	struct bpf_program *prog;

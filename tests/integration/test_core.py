@@ -216,3 +216,22 @@ def missing_btf_is_explained(c):
     env = dict(os.environ, MEMTRACE_BTF_PATH="/nonexistent/vmlinux")
     p = subprocess.run([c.memtrace, "--", "true"], capture_output=True, text=True, timeout=60, env=env)
     one_line_error(p, 125, r"kernel BTF not found \(CONFIG_DEBUG_INFO_BTF\)")
+
+
+@test
+def shared_pages_are_pointed_out(c):
+    """A 100 MiB parent with 4 idle forked children: RSS sums 5 x 100 MiB, PSS about 100: the report says so."""
+    p, r = c.run([], [c.fx("fork_share"), "100", "4", "1500"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    sh = r["shared_pages"]
+    check(sh["warning"] == 1 and sh["processes"] == 5, "shared_pages %s" % sh)
+    # The fixture read its own smaps_rollup while all five were idle: the same sums, within 1%.
+    near(sh["rss_sum_bytes"], v["rss_sum_kib"] * KIB, v["rss_sum_kib"] * KIB // 100, "RSS sum")
+    near(sh["pss_sum_bytes"], v["pss_sum_kib"] * KIB, v["pss_sum_kib"] * KIB // 100, "PSS sum")
+    check("Shared pages:" in p.stderr and "the PSS sum" in p.stderr, "no warning in the report")
+    # One process of 100 MiB, seen alive, shares nothing worth a word.
+    p, r = c.run([], ["python3", "-c", "import time; x = b'x' * (100 << 20); time.sleep(0.7)"])
+    sh = r["shared_pages"]
+    check(sh["processes"] == 1 and sh["rss_sum_bytes"] > 100 * MIB, "not sampled: %s" % sh)
+    check(sh["warning"] == 0 and "Shared pages:" not in p.stderr, "warned for one process: %s" % sh)
