@@ -6,7 +6,7 @@ set -eu
 
 want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc procps util-linux"
 if [ "${1:-build}" = bench ]; then
-	want="$want gnuplot-nox time elixir mono-mcs mono-runtime"
+	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion"
 fi
 
 missing=""

@@ -170,6 +170,44 @@ def install_and_man_page(c):
 
 
 @test
+def install_gives_plot_tool_and_completion(c):
+    """make install also installs memtrace-plot (it draws a --csv file) and bash completion of every option."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    prefix = c.path("prefix")
+    p = subprocess.run(["make", "-C", root, "install", "PREFIX=" + prefix], capture_output=True, text=True,
+                       timeout=600)
+    check(p.returncode == 0, "make install: %s" % p.stderr)
+    csv_path = c.path("plot.csv")
+    p, _ = c.run(["--csv", csv_path, "--interval", "5ms"], [c.fx("alloc_free"), "30", "10"])
+    out = c.path("plot")
+    p = subprocess.run([os.path.join(prefix, "bin/memtrace-plot"), csv_path, "-o", out], capture_output=True,
+                       text=True, timeout=120)
+    check(p.returncode == 0 and os.path.getsize(out + ".png") > 1000, "memtrace-plot: %s" % p.stderr)
+    with open(out + ".png", "rb") as f:
+        check(f.read(8) == b"\x89PNG\r\n\x1a\n", "not a PNG")
+
+    completion = os.path.join(prefix, "share/bash-completion/completions/memtrace")
+    script = r"""
+source /usr/share/bash-completion/bash_completion
+source "$1"
+t() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+      COMPREPLY=(); _memtrace; echo "${COMPREPLY[*]}"; }
+t memtrace -
+t memtrace --ringbuf-size ''
+t memtrace -o x ls --colo
+"""
+    p = subprocess.run(["bash", "-c", script, "bash", completion], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "completion: %s" % p.stderr)
+    options, sizes, after = p.stdout.splitlines()
+    helptext = c.bare("--help").stdout
+    listed = re.findall(r"^\s+(?:(-\w), )?(--[a-z][a-z-]+)", helptext, re.M)
+    for opt in sorted({x for pair in listed for x in pair if x}):
+        check(opt in options.split(), "completion lacks %s" % opt)
+    check("8M" in sizes.split(), "sizes: %r" % sizes)
+    check("--color" in after.split(), "the command's own options: %r" % after)
+
+
+@test
 def csv_rows_are_written_live(c):
     """tail -f follows a run: rows are in the file while the command still runs; one peak marked at the end."""
     import time
