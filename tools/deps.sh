@@ -4,7 +4,7 @@
 # Usage: tools/deps.sh [build|bench]   (default: build)
 set -eu
 
-want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc procps util-linux"
+want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc procps util-linux libcap2-bin"
 if [ "${1:-build}" = bench ]; then
 	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion"
 fi

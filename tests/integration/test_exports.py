@@ -291,3 +291,21 @@ def compare_commands(c):
     one_line_error(c.bare("-c", "true", "--csv", "x.csv"), 64, r"-c reports a comparison")
     p = c.bare("-c", "true", "-c", "exit 3", "--runs", "1")
     check(p.returncode == 3 and "B needs" in p.stderr, "a failing command: exit %d %s" % (p.returncode, p.stderr))
+
+
+@test
+def readme_names_only_files_in_the_repository(c):
+    """Every file the README points to is in the repository (DESIGN.md once was not)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "README.md")) as f:
+        text = f.read()
+    lines = text.splitlines()
+    check(lines[2].split()[:2] == ["make", "bench"] and lines[3].split()[:2] == ["make", "test"],
+          "the README does not open with make bench and make test")
+    named = set(re.findall(r"[\w./-]*[A-Za-z][\w./-]*\.(?:md|py|c|h|1|bash|sh|csv|png|json)\b", text))
+    named |= set(re.findall(r"`((?:docs|tools|tests|user|bpf|workloads|completion|vmlinux)/[\w./-]*)`", text))
+    # Files a run writes, and paths on the machine, not in the repository.
+    made = re.compile(r"^(/|results/|results\.md|mem\.|run\.|runs\.|report\.|x\.py|a\.(py|js)|job\.py|summary\.csv)")
+    missing = sorted(n for n in named if not made.match(n) and "*" not in n and "<" not in n
+                     and not os.path.exists(os.path.join(root, n)))
+    check(not missing, "the README names files that are not in the repository: %s" % missing)

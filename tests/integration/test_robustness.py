@@ -380,3 +380,20 @@ def under_sudo_the_command_runs_as_the_user(c):
     sudo["SUDO_UID"] = "x1"
     one_line_error(run("true"), 64, r"bad SUDO_UID 'x1'")
     one_line_error(c.bare("-u", "nobody", "--as-root", "true"), 64, r"either -u USER or --as-root")
+
+
+@test
+def capabilities_are_enough(c):
+    """As the README says: setcap cap_bpf,cap_perfmon+ep, then an ordinary user can run it."""
+    import shutil
+    if not shutil.which("setcap"):
+        raise Failure("setcap (libcap2-bin) missing")
+    binary = c.path("memtrace-cap")
+    shutil.copy(c.memtrace, binary)
+    os.chmod(binary, 0o755)
+    p = subprocess.run(["setcap", "cap_bpf,cap_perfmon+ep", binary], capture_output=True, text=True)
+    check(p.returncode == 0, "setcap: %s" % p.stderr)
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "--format", "%x %P",
+                        c.fx("whoami")], capture_output=True, text=True, timeout=60, cwd="/")
+    check(p.returncode == 0 and p.stderr == "0 1\n", "as nobody with the capabilities: %d %r" % (p.returncode, p.stderr))
+    check(fixture_values(p.stdout)["uid"] == 65534, "the command ran as %s" % p.stdout)
