@@ -50,6 +50,13 @@ void sharing_sample(struct sharing *sh, const pid_t *pids, int n, uint64_t now)
 	int i, nread = 0;
 
 	sh->next_ns = now + SHARING_EVERY_NS;
+	/*
+	 * One process counts each of its pages once whatever it shares outside
+	 * the tree; and reading smaps_rollup holds its mmap lock (20 ms for a JVM
+	 * with 10,000 thread stacks), so it is left alone.
+	 */
+	if (n < 2)
+		return;
 	for (i = 0; i < n && i < SHARING_MAX_PROCS; i++) {
 		if (read_rollup(pids[i], &r, &p))
 			continue;

@@ -4,8 +4,8 @@
  * process that maps it (forked workers: a 100 MiB parent with 4 idle children
  * sums to 500 MiB); PSS splits each page among its sharers, so the PSS sum
  * counts it once. Both are read from /proc/PID/smaps_rollup of the live
- * processes, at most once a second and at the report; the sample with the
- * largest RSS sum is kept.
+ * processes, at most once a second and at the report, whenever two or more
+ * are alive; the sample with the largest RSS sum is kept.
  */
 #ifndef MT_SHARING_H
 #define MT_SHARING_H
