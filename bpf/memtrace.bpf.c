@@ -36,6 +36,7 @@ const volatile __u64 thread_bytes;          /* task_struct slab object + small s
 const volatile __u64 default_kstack_bytes = 16384;
 const volatile __u32 task_records;          /* send a record per thread exit (--tasks) */
 const volatile __u32 max_procs = 32768;     /* slots in procs */
+const volatile __u32 exec_args;             /* send each exec's command line (-v, --json) */
 
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
@@ -686,6 +687,39 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * The new program's argv, read from its stack where exec has just copied it
+ * (so the pages are there): seven cc1 rows can then be told apart.
+ */
+static __always_inline void send_args(struct task_struct *p, __u32 tgid)
+{
+	struct mm_struct *mm = p->mm;
+	struct mt_args_event *ae;
+	unsigned long start, end;
+	__u32 len;
+
+	if (!mm)
+		return;
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	len = end > start ? (__u32)(end - start) : 0;
+	if (len > MT_ARGS_LEN - 1)
+		len = MT_ARGS_LEN - 1;
+	ae = bpf_ringbuf_reserve(&events, sizeof(*ae), 0);
+	if (!ae) {
+		count_tree(COUNT_RINGBUF_DROP);
+		return;
+	}
+	ae->kind = MT_EV_EXEC_ARGS;
+	ae->tgid = tgid;
+	ae->pad = 0;
+	if (bpf_probe_read_user(ae->args, len, (const void *)start))
+		len = 0;
+	ae->len = len;
+	/* Not worth a wake-up: memtrace polls every 100 ms. */
+	bpf_ringbuf_submit(ae, BPF_RB_NO_WAKEUP);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -720,6 +754,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 			task->faults_base = faults_of(p);
 	}
 	bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm), p->comm);
+	if (exec_args)
+		send_args(p, tgid);
 
 	mm = p->mm;
 	if (mm)

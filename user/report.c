@@ -126,7 +126,7 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 {
 	const struct records *r = s->rec;
 	size_t i, shown = all ? r->nprocs : (size_t)top;
-	char peak[32], at[32], kern[32], ms[32];
+	char peak[32], at[32], kern[32], ms[32], cmdline[MT_ARGS_LEN + 32];
 
 	if (shown > r->nprocs)
 		shown = r->nprocs;
@@ -155,10 +155,13 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 		format_bytes(at, sizeof(at), mem_rss_bytes(&row->at_peak[MT_PEAK_RSS], s->si->page_size));
 		format_bytes(kern, sizeof(kern), row->p.own_peak_kernel_bytes);
 		if (all)
-			fprintf(f, "  %7u %7u %8s %9s %8s %8s %7lld %9llu %7s %.16s\n", row->p.tgid,
+			fprintf(f, "  %7u %7u %8s %9s %8s %8s %7lld %9llu %7s %s\n", row->p.tgid,
 				row->p.ppid, peak,
 				format_ms(ms, sizeof(ms), summary_since_start(s, row->p.own_peak_ns)), at,
-				kern, row->p.peak_threads, row->p.faults, exit_s, row->p.comm);
+				kern, row->p.peak_threads, row->p.faults, exit_s,
+				row->cmdline && *row->cmdline
+					? format_script(cmdline, sizeof(cmdline), row->cmdline)
+					: row->p.comm);
 		else
 			fprintf(f, "  %7u %8s %8s %8s %7lld %9llu %7s %.16s\n", row->p.tgid, peak, at,
 				kern, row->p.peak_threads, row->p.faults, exit_s, row->p.comm);

@@ -62,6 +62,10 @@ static void write_process(struct json *j, const struct proc_row *row, const stru
 	json_uint(j, "pid", p->tgid);
 	json_uint(j, "ppid", p->ppid);
 	json_string(j, "comm", p->comm);
+	if (row->cmdline)
+		json_string(j, "cmdline", row->cmdline);
+	else
+		json_null(j, "cmdline");
 	json_int(j, "live", row->live);
 	json_int(j, "attached", !!(p->flags & MT_PROC_ATTACHED));
 	json_int(j, "start_rss_bytes", p->first_rss_pages * (int64_t)s->si->page_size);

@@ -49,6 +49,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		}
 		if (records_add_proc(t->rec, &e->proc, 0))
 			t->record_failures++;
+	} else if (kind == MT_EV_EXEC_ARGS && size >= sizeof(struct mt_args_event)) {
+		const struct mt_args_event *e = data;
+
+		if (records_set_args(t->rec, e->tgid, e->args, e->len < MT_ARGS_LEN ? e->len : 0))
+			t->record_failures++;
 	}
 	return 0;
 }
@@ -108,6 +113,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->task_records = rec->keep_tasks;
 	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
 	skel->rodata->max_procs = (unsigned int)s->max_procs;
+	/* Command lines travel only where they are shown: -v and the JSON. */
+	skel->rodata->exec_args = s->verbose > 0 || s->json;
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);

@@ -309,3 +309,19 @@ def readme_names_only_files_in_the_repository(c):
     missing = sorted(n for n in named if not made.match(n) and "*" not in n and "<" not in n
                      and not os.path.exists(os.path.join(root, n)))
     check(not missing, "the README names files that are not in the repository: %s" % missing)
+
+
+@test
+def each_process_has_its_command_line(c):
+    """Seven children of one program told apart: -v and the JSON give each its full command line."""
+    script = "for i in 1 2 3 4 5 6 7; do sleep 0.$i & done; wait"
+    p, r = c.run(["-v"], ["sh", "-c", script])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    kids = [x for x in r["per_process"] if x["comm"] == "sleep"]
+    want = sorted("sleep 0.%d" % i for i in range(1, 8))
+    check(sorted(x["cmdline"] for x in kids) == want, "cmdlines %s" % [x["cmdline"] for x in kids])
+    for x in kids:
+        check(re.search(r"^\s+%d\s+%d\s.*\s%s$" % (x["pid"], x["ppid"], re.escape(x["cmdline"])), p.stderr, re.M),
+              "-v row of %d lacks %r" % (x["pid"], x["cmdline"]))
+    sh = [x for x in r["per_process"] if x["comm"] == "sh"]
+    check(sh and sh[0]["cmdline"] == "sh -c " + script, "sh: %s" % sh)
