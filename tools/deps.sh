@@ -6,7 +6,7 @@ set -eu
 
 want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev pkg-config make gcc procps util-linux libcap2-bin"
 if [ "${1:-build}" = bench ]; then
-	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion"
+	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion tmux"
 fi
 
 missing=""
