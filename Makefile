@@ -136,14 +136,29 @@ kmem-bench: deps
 workloads:
 	$(Q)$(MAKE) -C workloads all BUILD=$(abspath $(OUTPUT))/workloads
 
+# memtrace-plot draws --csv files: the plot tool with its gnuplot helper, and a
+# two-line launcher in bin/.
+SHARE := $(PREFIX)/share/memtrace
+COMPLETIONS := $(PREFIX)/share/bash-completion/completions
+
 install: $(OUTPUT)/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/bin/memtrace)
 	$(Q)install -D -m 0755 $(OUTPUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1)
 	$(Q)install -D -m 0644 docs/memtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/bin/memtrace-plot)
+	$(Q)install -D -m 0644 tools/plot_timeseries.py $(DESTDIR)$(SHARE)/plot_timeseries.py
+	$(Q)install -D -m 0644 tools/plots/__init__.py $(DESTDIR)$(SHARE)/plots/__init__.py
+	$(Q)install -D -m 0644 tools/plots/gp.py $(DESTDIR)$(SHARE)/plots/gp.py
+	$(Q)printf '#!/bin/sh\nexec python3 %s/plot_timeseries.py "$$@"\n' '$(SHARE)' > $(OUTPUT)/memtrace-plot
+	$(Q)install -D -m 0755 $(OUTPUT)/memtrace-plot $(DESTDIR)$(PREFIX)/bin/memtrace-plot
+	$(call msg,INSTALL,$(DESTDIR)$(COMPLETIONS)/memtrace)
+	$(Q)install -D -m 0644 completion/memtrace.bash $(DESTDIR)$(COMPLETIONS)/memtrace
 
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/memtrace $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/memtrace $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1 \
+		$(DESTDIR)$(PREFIX)/bin/memtrace-plot $(DESTDIR)$(COMPLETIONS)/memtrace
+	$(Q)rm -rf $(DESTDIR)$(SHARE)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

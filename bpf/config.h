@@ -23,6 +23,7 @@ const volatile __u64 thread_bytes;          /* task_struct slab object + small s
 const volatile __u64 default_kstack_bytes = 16384;
 const volatile __u32 task_records;          /* send a record per thread exit (--tasks) */
 const volatile __u32 max_procs = 32768;     /* slots in procs */
+const volatile __u32 exec_args;             /* send each exec's command line (-v, --json) */
 /*
  * Tests only (MEMTRACE_TEST_FAIL_LOCK): the first tree lock taken for each
  * event kind in this mask fails as a timed-out lock would, so that the

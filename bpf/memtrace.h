@@ -9,6 +9,8 @@
 #define MEMTRACE_H
 
 #define MT_COMM_LEN 16
+/* Bytes of a process's command line sent at exec (NUL-separated, cut). */
+#define MT_ARGS_LEN 256
 #define MT_MAX_CPUS 4096 /* CPUs whose per-CPU counter shares are summed */
 
 /* Indices of the kernel's mm->rss_stat[] (enum MM_*PAGES in mm_types.h). */
@@ -41,6 +43,7 @@ enum mt_proc_flags {
 enum mt_event_kind {
 	MT_EV_TASK_EXIT = 1,
 	MT_EV_PROC_EXIT = 2,
+	MT_EV_EXEC_ARGS = 3, /* a process's command line, at its exec */
 };
 
 /* What one process (or the whole tree, summed) holds at one instant. */
@@ -130,6 +133,15 @@ struct mt_tree {
 	__u64 resyncs;        /* processes re-read whole after a lost change */
 };
 
+/* Sent at each exec when the report shows command lines (-v, --json). */
+struct mt_args_event {
+	__u32 kind;
+	__u32 tgid;
+	__u32 len; /* bytes of args: argv's strings, each ended by a NUL, cut at MT_ARGS_LEN - 1 */
+	__u32 pad;
+	char args[MT_ARGS_LEN];
+};
+
 /* The tree lives in a one-entry array whose value starts with a lock; user
  * space sees the lock as a plain word. */
 #ifdef __bpf__
@@ -156,6 +168,7 @@ struct mt_proc_event {
 };
 
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
+_Static_assert(sizeof(struct mt_args_event) == 16 + MT_ARGS_LEN, "mt_args_event layout");
 _Static_assert(sizeof(struct mt_proc) == 56 * 4 + 22 * 8 + 8 * 4 + 16, "mt_proc layout");
 _Static_assert(sizeof(struct mt_task) == 88, "mt_task layout");
 _Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 16, "mt_tree layout");

@@ -280,7 +280,7 @@ def run_memtrace(memtrace, argv, stem, interval, timeout):
     for path in files.values():
         if os.path.exists(path):
             os.unlink(path)
-    cmd = [memtrace, "--json", files["json"], "--csv", files["csv"], "--interval", str(interval),
+    cmd = [memtrace, "--as-root", "--json", files["json"], "--csv", files["csv"], "--interval", str(interval),
            "-o", files["report"], "--"] + argv
     t0 = time.monotonic()
     timed_out = False

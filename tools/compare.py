@@ -73,7 +73,7 @@ def fixture_values(text):
 
 def by_memtrace(memtrace, argv, tmp):
     js = os.path.join(tmp, "memtrace.json")
-    p = subprocess.run([memtrace, "--json", js, "-o", os.path.join(tmp, "memtrace.txt"), "--"] + argv,
+    p = subprocess.run([memtrace, "--as-root", "--json", js, "-o", os.path.join(tmp, "memtrace.txt"), "--"] + argv,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
     if p.returncode != 0 or not os.path.exists(js):
         raise RuntimeError("memtrace exit %d: %s" % (p.returncode, p.stderr.strip()[-200:]))

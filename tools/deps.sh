@@ -4,10 +4,10 @@
 # Usage: tools/deps.sh [build|bench]   (default: build)
 set -eu
 
-want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev pkg-config make gcc procps util-linux"
+want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev pkg-config make gcc procps util-linux libcap2-bin"
 if [ "${1:-build}" = bench ]; then
 	# The servers are for the ecosystem tests, which start and stop them themselves.
-	want="$want gnuplot-nox time elixir mono-mcs mono-runtime prometheus prometheus-pushgateway prometheus-node-exporter"
+	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion tmux prometheus prometheus-pushgateway prometheus-node-exporter"
 fi
 
 missing=""

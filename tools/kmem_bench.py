@@ -25,7 +25,7 @@ def measure(memtrace, threads, n, tmp):
     js = os.path.join(tmp, "k%d.json" % n)
     with MemoryCgroup("kmem-%d" % n) as cg:
         # Hold the threads 3 s: time to read the cgroup while all are alive.
-        mt = subprocess.Popen([memtrace, "--json", js, "--"] + cg.command([threads, str(n), "0", "3000"]),
+        mt = subprocess.Popen([memtrace, "--as-root", "--json", js, "--"] + cg.command([threads, str(n), "0", "3000"]),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for line in mt.stdout:
             if line.startswith("held="):

@@ -59,7 +59,7 @@ def main():
                 if kind == "plain":
                     plain.append(run_storm(storm))
                 else:
-                    traced.append(run_storm([a.memtrace, "--json", js, "-o", os.devnull, "--"] + storm))
+                    traced.append(run_storm([a.memtrace, "--as-root", "--json", js, "-o", os.devnull, "--"] + storm))
                     with open(js) as f:
                         r = json.load(f)
                     startup.append(r["startup_ms"])

@@ -60,7 +60,7 @@ def main():
             tempfile.TemporaryDirectory() as tmp:
         for rt in runtimes:
             work = [RUN, rt, str(a.n), str(a.seconds)]
-            traced = [a.memtrace, "-o", os.path.join(tmp, "report.txt"), "--"] + work
+            traced = [a.memtrace, "--as-root", "-o", os.path.join(tmp, "report.txt"), "--"] + work
             plain_w, plain_c, tr_w, tr_c, ratios, cratios = [], [], [], [], [], []
             try:
                 for i in range(a.runs):

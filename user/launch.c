@@ -43,6 +43,48 @@ int run_as_lookup(const char *user, struct run_as *as)
 	return 0;
 }
 
+static int env_id(const char *name, unsigned long *out)
+{
+	const char *v = getenv(name);
+	char *end;
+
+	if (!v || !*v)
+		return -1;
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	return errno || *end || *out > 0xfffffffeUL ? -2 : 0;
+}
+
+int run_as_sudo_user(struct run_as *as)
+{
+	unsigned long uid, gid;
+	struct passwd *pw;
+	int rc = env_id("SUDO_UID", &uid);
+
+	if (rc == -1 || geteuid() != 0)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "memtrace: bad SUDO_UID '%s': give -u USER or --as-root\n", getenv("SUDO_UID"));
+		return -1;
+	}
+	if (uid == 0)
+		return 0;
+	pw = getpwuid((uid_t)uid);
+	if (pw)
+		return run_as_lookup(pw->pw_name, as) ? -1 : 1;
+	/* No password entry (a container's user): the ids sudo gives, no more. */
+	if (env_id("SUDO_GID", &gid)) {
+		fprintf(stderr, "memtrace: cannot run as the sudo user %lu: no SUDO_GID and no such user\n", uid);
+		return -1;
+	}
+	as->uid = (uid_t)uid;
+	as->gid = (gid_t)gid;
+	as->name = getenv("SUDO_USER") ? strdup(getenv("SUDO_USER")) : NULL;
+	as->home = strdup("/");
+	as->no_entry = 1;
+	return 1;
+}
+
 static void child_fail(int err_wr, enum launch_stage stage, int err)
 {
 	int msg[2] = { (int)stage, err };
@@ -57,11 +99,15 @@ static void child_fail(int err_wr, enum launch_stage stage, int err)
 
 static void become(const struct run_as *as, int err_wr)
 {
-	if (initgroups(as->name, as->gid) || setgid(as->gid) || setuid(as->uid))
+	int groups = as->no_entry ? setgroups(0, NULL) : initgroups(as->name, as->gid);
+
+	if (groups || setgid(as->gid) || setuid(as->uid))
 		child_fail(err_wr, LAUNCH_SET_USER, errno);
 	setenv("HOME", as->home, 1);
-	setenv("USER", as->name, 1);
-	setenv("LOGNAME", as->name, 1);
+	if (as->name) {
+		setenv("USER", as->name, 1);
+		setenv("LOGNAME", as->name, 1);
+	}
 }
 
 static void child_main(char **argv, int go_rd, int err_wr, pid_t parent, const sigset_t *mask,

@@ -11,10 +11,18 @@ struct run_as {
 	uid_t uid;
 	gid_t gid;
 	const char *home;
+	int no_entry;        /* not in the password database: no supplementary groups */
 };
 
 /* Resolves a user name or numeric uid. Prints one line and returns -1 if unknown. */
 int run_as_lookup(const char *user, struct run_as *as);
+/*
+ * Under sudo (SUDO_UID set, memtrace root), the user who typed the command:
+ * their uid, gid, groups and HOME from the password database (SUDO_GID and
+ * SUDO_USER when it has no entry). Returns 1 when *as was filled, 0 when not
+ * under sudo (or sudo from root), -1 after one line on bad SUDO_ values.
+ */
+int run_as_sudo_user(struct run_as *as);
 
 /* Why the child did not get to run the command. */
 enum launch_stage {

@@ -11,10 +11,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "exitcodes.h"
 #include "launch.h"
 #include "options.h"
 #include "outputs.h"
+#include "report_format.h"
 #include "session.h"
 
 static void warn_lost(const struct settings *set, const struct summary *s)
@@ -34,7 +36,7 @@ int main(int argc, char **argv)
 	struct outputs out;
 	struct run_as as;
 	sigset_t blocked;
-	int rc, run, total, status = MT_EXIT_OK;
+	int rc, run, total, status = MT_EXIT_OK, sudo_user = 0;
 
 	settings_init(&set);
 	rc = parse_options(argc, argv, &set);
@@ -42,25 +44,39 @@ int main(int argc, char **argv)
 		return rc;
 	if (set.user && run_as_lookup(set.user, &as))
 		return MT_EXIT_USAGE;
+	/* sudo memtrace CMD: CMD as the one who typed it, as they meant (--as-root keeps root). */
+	if (!set.user && !set.as_root && !set.npids) {
+		rc = run_as_sudo_user(&as);
+		if (rc < 0)
+			return MT_EXIT_USAGE;
+		sudo_user = rc == 1;
+	}
+	if (set.format && report_format_check(set.format))
+		return MT_EXIT_USAGE;
 
 	memset(&ss, 0, sizeof(ss));
 	ss.set = &set;
-	ss.as = set.user ? &as : NULL;
+	ss.as = set.user || sudo_user ? &as : NULL;
 	ss.pidfd = ss.epfd = ss.sigfd = -1;
 
-	/* Output files fail before anything runs. */
-	if (outputs_open(&out, &set)) {
+	/* Output files fail before anything runs (a comparison opens its own). */
+	memset(&out, 0, sizeof(out));
+	if (!set.ncompare && outputs_open(&out, &set)) {
 		outputs_close(&out);
 		return MT_EXIT_FAILURE;
 	}
 	ss.ts = out.have_ts ? &out.ts : NULL;
 	ss.live = out.live;
+	status_line_init(&ss.status, STDERR_FILENO, !set.quiet);
+	ss.on_interim = outputs_interim;
+	ss.interim_arg = &out;
 
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGTERM);
 	sigaddset(&blocked, SIGHUP);
 	sigaddset(&blocked, SIGQUIT);
+	sigaddset(&blocked, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &blocked, &ss.child_mask);
 	ss.sigfd = signalfd(-1, &blocked, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (ss.sigfd < 0) {
@@ -69,6 +85,11 @@ int main(int argc, char **argv)
 		return MT_EXIT_FAILURE;
 	}
 
+	if (set.ncompare) {
+		status = compare_commands(&ss);
+		close(ss.sigfd);
+		return status;
+	}
 	total = set.warmup + set.runs;
 	for (run = 1; run <= total && !ss.stop; run++) {
 		int measured = run > set.warmup;

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The command line: argp for the options, everything after "--" is the command. */
+/* The command line: argp for the options; the first word that is not one starts the command. */
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcodes.h"
 #include "options.h"
+#include "units.h"
 
 const char *argp_program_version = "memtrace " MEMTRACE_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -17,13 +19,11 @@ static const char doc[] =
 	"Measure how much memory a program and every process and thread it starts\n"
 	"really use, exactly, from the kernel (eBPF).\n"
 	"\n"
-	"USAGE: memtrace [OPTIONS] -- COMMAND [ARGS...]\n"
-	"       memtrace [OPTIONS] -p PID[,PID...]\n"
-	"\n"
 	"EXAMPLES:\n"
-	"    memtrace -- ./workload 10000         # report to stderr when it exits\n"
-	"    memtrace -o report.txt -- make -j2   # report to a file\n"
-	"    memtrace --json run.json -- python3 x.py\n"
+	"    memtrace ./workload 10000            # report to stderr when it exits\n"
+	"    memtrace -o report.txt make -j2      # report to a file\n"
+	"    memtrace --json run.json python3 x.py\n"
+	"    memtrace -- -cmd-with-a-dash         # '--' only before a leading '-'\n"
 	"    memtrace -p 4242                     # a running process and its children\n"
 	"\n"
 	"EXIT STATUS: the command's own, or 128 + the signal that killed it; 64 bad\n"
@@ -53,14 +53,18 @@ enum {
 	OPT_EXPORT_BMF,
 	OPT_EXPORT_GITHUB,
 	OPT_BENCH_NAME,
+	OPT_FORMAT,
+	OPT_AS_ROOT,
 };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the report to FILE instead of stderr", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes and their descendants", 0 },
+	{ "compare", 'c', "CMD", 0, "Compare commands (give two or more, each run through sh -c, --runs times: default 3): peak RSS, peak total, wall time, and how many times the least memory each needs", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Also write the report as JSON to FILE", 0 },
 	{ "csv", OPT_CSV, "FILE", 0, "Write the tree's memory over time to FILE (one row per interval, the peak marked)", 0 },
-	{ "interval", OPT_INTERVAL, "MS", 0, "Time-series interval in ms (default 100, minimum 1)", 0 },
+	{ "interval", OPT_INTERVAL, "TIME", 0, "Time-series interval: ms, or with a unit (10ms, 1s; default 100ms)", 0 },
+	{ "format", OPT_FORMAT, "FMT", 0, "Instead of the report, one line as FMT says, as time -f: %R peak RSS, %M the same in KiB, %T peak total, %K peak kernel memory (bytes); %e wall, %U user, %S system (s); %x exit status, %P processes, %H threads, %F page faults, %L events lost, %C the command; %%, \\n, \\t", 0 },
 	{ "summary-csv", OPT_SUMMARY_CSV, "FILE", 0, "Append one row per run to FILE (header once)", 0 },
 	{ "tasks", OPT_TASKS, NULL, 0, "Show the per-task table (one row per thread)", 0 },
 	{ "tasks-csv", OPT_TASKS_CSV, "FILE", 0, "Write the complete per-task table to FILE", 0 },
@@ -68,12 +72,14 @@ static const struct argp_option options[] = {
 	{ "warmup", OPT_WARMUP, "N", 0, "Run the command N times first, unmeasured (default 0)", 0 },
 	{ "top", OPT_TOP, "N", 0, "Show the N processes with the largest peak (default 10)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
+	{ "quiet", 'q', NULL, 0, "No status line on the terminal, no word on attach", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
 	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
-	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME)", 0 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer for exit records, a power of two >= 4096 (default 8 MiB, 64 MiB with --tasks)", 0 },
+	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME); under sudo the default is the user who ran sudo", 0 },
+	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run the command as root, not as the user who ran sudo", 0 },
+	{ "duration", OPT_DURATION, "TIME", 0, "Stop after TIME (seconds, or 500ms, 2m, 1h): detach (-p), or send SIGTERM to the command", 0 },
+	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer for exit records, a power of two from 4K (bytes, or 8M, 64M; default 8M, 64M with --tasks)", 0 },
 	{ "perfetto", OPT_PERFETTO, "FILE", 0, "Write the run as a timeline for ui.perfetto.dev (Chrome trace JSON)", 0 },
 	{ "prom", OPT_PROM, "FILE", 0, "Write the results as Prometheus text (node_exporter's textfile collector); rewritten each interval while running", 0 },
 	{ "push", OPT_PUSH, "URL", 0, "Push the results to a Prometheus Pushgateway at URL (http:// or https://)", 0 },
@@ -218,6 +224,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		return parse_pids(state, s, arg);
+	case 'c':
+		if (s->ncompare == MT_MAX_COMPARE)
+			return bad(state, "too many commands for -c (at most %s)", "26");
+		if (!*arg)
+			return bad(state, "empty command for -c%s", "");
+		s->compare[s->ncompare++] = arg;
+		break;
 	case OPT_JSON:
 		s->json = arg;
 		break;
@@ -228,6 +241,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		s->verbose++;
+		break;
+	case 'q':
+		s->quiet = true;
 		break;
 	case OPT_STRICT:
 		s->strict = true;
@@ -242,11 +258,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "bad number '%s' for --max-procs: want 16 to 4194304", arg);
 		s->max_procs = v;
 		break;
-	case OPT_RINGBUF:
-		if (parse_ulong(arg, 4096, 1UL << 30, &v) || (v & (v - 1)))
-			return bad(state, "bad size '%s' for --ringbuf-size: want a power of two from 4096", arg);
-		s->ringbuf_bytes = v;
+	case OPT_RINGBUF: {
+		uint64_t b;
+
+		if (parse_size(arg, &b) || b < 4096 || b > (1UL << 30) || (b & (b - 1)))
+			return bad(state, "bad size '%s' for --ringbuf-size: want a power of two, 4K to 1G", arg);
+		s->ringbuf_bytes = b;
 		break;
+	}
 	case 'h':
 		/* argp_state_help() is silent under ARGP_NO_ERRS. */
 		argp_help(state->root_argp, state->out_stream, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK,
@@ -260,13 +279,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CSV:
 		s->csv = arg;
 		break;
-	case OPT_INTERVAL:
-		if (parse_ulong(arg, 1, 3600000, &v))
-			return bad(state, "bad interval '%s' for --interval: want 1 to 3600000 ms", arg);
-		s->interval_ms = (unsigned)v;
+	case OPT_INTERVAL: {
+		double sec, ms;
+
+		/* Whole milliseconds: the time series' own resolution. */
+		if (parse_duration(arg, 1e-3, &sec) || (ms = sec * 1e3) < 1 || ms > 3600000 ||
+		    fabs(ms - round(ms)) > 1e-6)
+			return bad(state, "bad interval '%s' for --interval: want 1ms to 1h, in whole ms", arg);
+		s->interval_ms = (unsigned)round(ms);
 		break;
+	}
 	case OPT_SUMMARY_CSV:
 		s->summary_csv = arg;
+		break;
+	case OPT_FORMAT:
+		s->format = arg;
+		break;
+	case OPT_AS_ROOT:
+		s->as_root = true;
 		break;
 	case OPT_TASKS:
 		s->tasks = true;
@@ -278,6 +308,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_ulong(arg, 1, 100000, &v))
 			return bad(state, "bad number '%s' for --runs: want 1 to 100000", arg);
 		s->runs = (int)v;
+		s->runs_given = true;
 		break;
 	case OPT_WARMUP:
 		if (parse_ulong(arg, 0, 100000, &v))
@@ -290,13 +321,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->user = arg;
 		break;
 	case OPT_DURATION: {
-		char *end;
 		double d;
 
-		errno = 0;
-		d = strtod(arg, &end);
-		if (errno || end == arg || *end || !(d > 0) || d > 1e7)
-			return bad(state, "bad duration '%s' for --duration: want seconds > 0", arg);
+		if (parse_duration(arg, 1, &d) || !(d > 0) || d > 1e7)
+			return bad(state, "bad duration '%s' for --duration: want a time > 0 (2.5, 500ms, 2m)", arg);
 		s->duration_s = d;
 		break;
 	}
@@ -322,16 +350,26 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->bench_name = arg;
 		break;
 	case ARGP_KEY_ARG:
-		return bad(state, "put '--' before the command: memtrace [OPTIONS] -- %s ...", arg);
+		/*
+		 * The command, as time and strace take it: the first word that is
+		 * not an option (or whatever follows "--"); the rest is its own.
+		 */
+		s->command = &state->argv[state->next - 1];
+		s->command_argc = state->argc - state->next + 1;
+		state->next = state->argc;
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+/* argp prints these as the usage lines: the one place they are written. */
+static const char args_doc[] = "[--] COMMAND [ARGS...]\n-p PID[,PID...]";
 
-/* Combinations argp cannot see: the command comes after "--". */
+static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+
+/* Combinations argp cannot see: they need the whole command line. */
 static int check_settings(struct settings *s)
 {
 	/*
@@ -341,16 +379,33 @@ static int check_settings(struct settings *s)
 	 */
 	if (!s->ringbuf_bytes)
 		s->ringbuf_bytes = (s->tasks || s->tasks_csv ? 64UL : 8UL) << 20;
+	if (s->ncompare) {
+		if (s->npids || s->command_argc) {
+			fprintf(stderr, "memtrace: -c compares commands of its own: give no other command or -p\n");
+			return -1;
+		}
+		if (s->csv || s->tasks || s->tasks_csv || s->summary_csv || s->format) {
+			fprintf(stderr, "memtrace: -c reports a comparison: --csv, --tasks, --tasks-csv, --summary-csv and --format do not apply\n");
+			return -1;
+		}
+		if (!s->runs_given)
+			s->runs = 3; /* enough for a spread */
+		return 0;
+	}
 	if (s->npids && s->command_argc) {
-		fprintf(stderr, "memtrace: give either -p PID or a command after '--', not both\n");
+		fprintf(stderr, "memtrace: give either -p PID or a command, not both\n");
 		return -1;
 	}
 	if (s->npids && (s->runs > 1 || s->warmup)) {
-		fprintf(stderr, "memtrace: --runs and --warmup repeat a command: give it after '--', not -p\n");
+		fprintf(stderr, "memtrace: --runs and --warmup repeat a command: give one, not -p\n");
+		return -1;
+	}
+	if (s->user && s->as_root) {
+		fprintf(stderr, "memtrace: give either -u USER or --as-root, not both\n");
 		return -1;
 	}
 	if (s->user && !s->command_argc) {
-		fprintf(stderr, "memtrace: -u runs a command as a user: give the command after '--'\n");
+		fprintf(stderr, "memtrace: -u runs a command as a user: give the command\n");
 		return -1;
 	}
 	if (s->nlabels && !s->prom && !s->push_url) {
@@ -358,7 +413,7 @@ static int check_settings(struct settings *s)
 		return -1;
 	}
 	if (!s->npids && s->command_argc == 0) {
-		fprintf(stderr, "memtrace: no command: use memtrace [OPTIONS] -- COMMAND [ARGS...] or -p PID\n");
+		fprintf(stderr, "memtrace: no command: use memtrace [OPTIONS] COMMAND [ARGS...] or -p PID\n");
 		return -1;
 	}
 	return 0;
@@ -393,8 +448,9 @@ static void explain_option_error(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (a[0] != '-' || a[1] == '\0')
-			continue;
+		/* The command starts here: nothing after it is memtrace's. */
+		if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0)
+			break;
 		o = find_option(a);
 		if (!o) {
 			fprintf(stderr, "memtrace: unknown option '%s' (see memtrace --help)\n", a);
@@ -428,35 +484,24 @@ int parse_options(int argc, char **argv, struct settings *s)
 	struct parse_input in = { s, NULL };
 	char *errtext = NULL;
 	size_t errlen = 0;
-	int dashdash = argc, i, err;
+	int err;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			dashdash = i;
-			break;
-		}
-	}
 	in.errs = open_memstream(&errtext, &errlen);
 	if (!in.errs) {
 		fprintf(stderr, "memtrace: cannot parse the command line: out of memory\n");
 		return MT_EXIT_USAGE;
 	}
-	/* argp sees argv[0..dashdash) only; the command is left as it is. */
-	err = argp_parse(&argp, dashdash, argv,
+	/* In order: parsing stops at the command, whose own options stay its own. */
+	err = argp_parse(&argp, argc, argv,
 			 ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER | ARGP_NO_ERRS, NULL, &in);
 	fclose(in.errs);
-	if (!err && !s->exit_now) {
-		if (dashdash < argc) {
-			s->command = argv + dashdash + 1;
-			s->command_argc = argc - dashdash - 1;
-		}
+	if (!err && !s->exit_now)
 		err = check_settings(s);
-	}
 	if (err) {
 		if (errtext && *errtext)
 			print_first_line(errtext);
 		else if (err > 0)
-			explain_option_error(dashdash, argv);
+			explain_option_error(argc, argv);
 		free(errtext);
 		return MT_EXIT_USAGE;
 	}

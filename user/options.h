@@ -7,6 +7,7 @@
 
 #define MT_MAX_PIDS 64
 #define MT_MAX_LABELS 32
+#define MT_MAX_COMPARE 26 /* -c commands, named A to Z */
 
 struct settings {
 	char **command;            /* argv of the command after "--", NULL-terminated */
@@ -21,6 +22,9 @@ struct settings {
 	bool tasks;                /* --tasks: per-task table in the report */
 	const char *tasks_csv;     /* --tasks-csv */
 	int runs;                  /* --runs */
+	bool runs_given;           /* --runs was on the command line */
+	const char *compare[MT_MAX_COMPARE]; /* -c: commands to compare (each through sh -c) */
+	int ncompare;
 	int warmup;                /* --warmup */
 	int verbose;               /* -v: all processes, libbpf's log with -vv */
 	int top;                   /* processes shown in the report */
@@ -28,8 +32,11 @@ struct settings {
 	unsigned long max_procs;   /* live processes the kernel side can follow */
 	unsigned long ringbuf_bytes;
 	const char *user;          /* -u: run the command as this user */
+	bool as_root;              /* --as-root: under sudo, keep root for the command */
 	double duration_s;         /* --duration; 0: none */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
+	const char *format;        /* --format: one line of the user's own instead of the report */
+	bool quiet;                /* -q: no status line, no attach message */
 	bool exit_now;             /* --help or --version was handled */
 	const char *perfetto;      /* --perfetto: Chrome trace JSON timeline */
 	const char *prom;          /* --prom: Prometheus text file */

@@ -9,6 +9,7 @@
 #include "push.h"
 #include "report_bench.h"
 #include "report.h"
+#include "report_format.h"
 #include "stats.h"
 #include "summary_csv.h"
 #include "tasks.h"
@@ -16,13 +17,10 @@
 /* Rows of the per-task table shown on screen; files get them all. */
 #define TASKS_ON_SCREEN 50
 
-static FILE *open_w(const char *path)
+/* Every file is whole or absent: see outfile.h. */
+static FILE *open_out(struct outfile *f, const char *path, enum outfile_mode mode)
 {
-	FILE *f = fopen(path, "we"); /* "e": the command must not inherit it */
-
-	if (!f)
-		fprintf(stderr, "memtrace: cannot write '%s': %s\n", path, strerror(errno));
-	return f;
+	return outfile_open(f, path, mode) ? NULL : f->f;
 }
 
 static FILE *open_export(const char *path, const char *opt)
@@ -77,11 +75,11 @@ int outputs_open(struct outputs *o, const struct settings *set)
 
 	memset(o, 0, sizeof(*o));
 	o->set = set;
-	o->report = set->output ? open_w(set->output) : stderr;
+	o->report = set->output ? open_out(&o->report_file, set->output, OUTFILE_REPLACE) : stderr;
 	if (!o->report)
 		return -1;
 	if (set->json) {
-		o->json = open_w(set->json);
+		o->json = open_out(&o->json_file, set->json, OUTFILE_REPLACE);
 		if (!o->json)
 			return -1;
 		json_init(&o->jw, o->json);
@@ -91,9 +89,13 @@ int outputs_open(struct outputs *o, const struct settings *set)
 			json_begin_array(&o->jw, "runs");
 		}
 	}
-	if (set->summary_csv && !(o->summary_csv = summary_csv_open(set->summary_csv)))
-		return -1;
-	if (set->tasks_csv && !(o->tasks_csv = open_w(set->tasks_csv)))
+	if (set->summary_csv) {
+		o->summary_csv = open_out(&o->summary_file, set->summary_csv, OUTFILE_APPEND);
+		if (!o->summary_csv)
+			return -1;
+		summary_csv_header(o->summary_csv);
+	}
+	if (set->tasks_csv && !(o->tasks_csv = open_out(&o->tasks_file, set->tasks_csv, OUTFILE_REPLACE)))
 		return -1;
 	if (set->csv) {
 		if (ts_open(&o->ts, set->csv))
@@ -163,9 +165,11 @@ void outputs_run(struct outputs *o, const struct summary *s)
 
 	if (set->tasks || set->tasks_csv)
 		tasks_sort(s->rec);
-	if (set->runs > 1)
+	if (set->format)
+		report_format(o->report, set->format, s);
+	else if (set->runs > 1)
 		one_line(o->report, s, set->runs);
-	if (last || set->runs == 1) {
+	if (!set->format && (last || set->runs == 1)) {
 		report_text(o->report, s, set->top, set->verbose > 0);
 		if (set->tasks)
 			tasks_print_text(o->report, s, set->verbose ? (size_t)-1 : TASKS_ON_SCREEN);
@@ -258,53 +262,88 @@ static int close_bench_exports(struct outputs *o)
 	return rc;
 }
 
-int outputs_close(struct outputs *o)
+static void statistics(struct outputs *o)
 {
 	struct stats peak, total, wall;
-	int multi = o->set && o->set->runs > 1, failed = o->failed;
 
-	if (multi && o->nruns > 0) {
-		stats_compute(o->peaks, (size_t)o->nruns, &peak);
-		stats_compute(o->totals, (size_t)o->nruns, &total);
-		stats_compute(o->walls, (size_t)o->nruns, &wall);
-		fprintf(o->report, "\n  Over %d runs:\n", o->nruns);
-		stats_text(o->report, "Peak RSS (tree):", &peak, 1);
-		stats_text(o->report, "Peak total:", &total, 1);
-		stats_text(o->report, "Wall time:", &wall, 0);
-		if (o->json) {
-			json_end_array(&o->jw);
-			json_begin_object(&o->jw, "statistics");
-			stats_json(&o->jw, "peak_rss_bytes", &peak);
-			stats_json(&o->jw, "peak_total_bytes", &total);
-			stats_json(&o->jw, "wall_s", &wall);
-			json_end_object(&o->jw);
-			json_end_object(&o->jw);
-		}
-	} else if (multi && o->json) {
+	stats_compute(o->peaks, (size_t)o->nruns, &peak);
+	stats_compute(o->totals, (size_t)o->nruns, &total);
+	stats_compute(o->walls, (size_t)o->nruns, &wall);
+	fprintf(o->report, "\n  Over %d runs:\n", o->nruns);
+	stats_text(o->report, "Peak RSS (tree):", &peak, 1);
+	stats_text(o->report, "Peak total:", &total, 1);
+	stats_text(o->report, "Wall time:", &wall, 0);
+	if (o->json) {
+		json_end_array(&o->jw);
+		json_begin_object(&o->jw, "statistics");
+		stats_json(&o->jw, "peak_rss_bytes", &peak);
+		stats_json(&o->jw, "peak_total_bytes", &total);
+		stats_json(&o->jw, "wall_s", &wall);
+		json_end_object(&o->jw);
+		json_end_object(&o->jw);
+	}
+}
+
+/* Keeps a file under its name when a run was measured; otherwise leaves none. */
+static int finish(struct outfile *f, int complete, char *dropped, size_t len)
+{
+	size_t n = strlen(dropped);
+
+	if (!f->f)
+		return 0;
+	if (complete)
+		return outfile_commit(f);
+	if (f->path && !f->in_place)
+		snprintf(dropped + n, len - n, "%s'%s'", n ? ", " : "", f->path);
+	outfile_abort(f);
+	return 0;
+}
+
+int outputs_close(struct outputs *o)
+{
+	int complete = o->nruns > 0, rc = 0;
+	char dropped[1024] = "";
+
+	if (o->set && o->set->runs > 1 && complete && !o->set->format)
+		statistics(o);
+	else if (o->set && o->set->runs > 1 && o->json) {
 		json_end_array(&o->jw);
 		json_end_object(&o->jw);
 	}
-	if (o->json)
-		fclose(o->json);
-	if (o->summary_csv)
-		fclose(o->summary_csv);
-	if (o->tasks_csv)
-		fclose(o->tasks_csv);
-	if (o->have_ts)
-		ts_close(&o->ts);
-	if (o->report && o->report != stderr)
-		fclose(o->report);
+	rc |= finish(&o->json_file, complete, dropped, sizeof(dropped));
+	rc |= finish(&o->summary_file, complete, dropped, sizeof(dropped));
+	rc |= finish(&o->tasks_file, complete, dropped, sizeof(dropped));
+	if (o->have_ts) {
+		if (!complete && o->ts.file.path && !o->ts.file.in_place)
+			snprintf(dropped + strlen(dropped), sizeof(dropped) - strlen(dropped), "%s'%s'",
+				 *dropped ? ", " : "", o->ts.file.path);
+		rc |= ts_close(&o->ts, complete);
+	}
+	rc |= finish(&o->report_file, complete, dropped, sizeof(dropped));
+	if (*dropped)
+		fprintf(stderr, "memtrace: nothing was measured: wrote no %s\n", dropped);
 	if (close_bench_exports(o))
-		failed = 1;
+		rc = -1;
 	if (o->have_pf && perfetto_close(&o->pf))
-		failed = 1;
+		rc = -1;
 	if (o->have_prom)
 		prom_close(&o->prom);
+	if (o->failed)
+		rc = -1;
 	free(o->push_url);
 	free(o->cmdline);
 	free(o->peaks);
 	free(o->totals);
 	free(o->walls);
 	memset(o, 0, sizeof(*o));
-	return failed ? -1 : 0;
+	return rc ? -1 : 0;
+}
+
+void outputs_interim(void *outputs, const struct summary *s)
+{
+	struct outputs *o = outputs;
+	FILE *f = o->report_file.path ? stderr : o->report;
+
+	report_interim(f, s);
+	fflush(f);
 }

@@ -10,6 +10,7 @@
 #include "options.h"
 #include "report_perfetto.h"
 #include "report_prom.h"
+#include "outfile.h"
 #include "summary.h"
 #include "timeseries.h"
 
@@ -17,11 +18,15 @@
 
 struct outputs {
 	const struct settings *set;
-	FILE *report;        /* stderr or -o */
+	FILE *report;        /* stderr, or -o: report_file.f */
+	struct outfile report_file;
 	FILE *json;
+	struct outfile json_file;
 	struct json jw;
 	FILE *summary_csv;
+	struct outfile summary_file;
 	FILE *tasks_csv;
+	struct outfile tasks_file;
 	int tasks_header;    /* written once for all runs */
 	struct timeseries ts;
 	int have_ts;
@@ -47,10 +52,13 @@ int outputs_open(struct outputs *o, const struct settings *set);
 void outputs_run(struct outputs *o, const struct summary *s);
 /* At each interval of a run: --perfetto's samples, --prom's live rewrite. */
 void outputs_live(void *ctx, const struct live_sample *ls);
+/* The run so far (SIGUSR1), to the report's destination (stderr while -o FILE is being written). */
+void outputs_interim(void *outputs, const struct summary *s);
 /*
  * Statistics over the runs (when more than one), the benchmark exports, and
- * closes the files. Returns -1 when an export could not be written or pushed
- * (a line was printed for each).
+ * closes the files: under their names when a run was measured, otherwise
+ * removed (and said so). Returns -1 when a file could not be completed or an
+ * export could not be written or pushed (a line was printed for each).
  */
 int outputs_close(struct outputs *o);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Rows of processes and threads, and the per-process breakdown at the peaks. */
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +12,33 @@ void records_init(struct records *r, int keep_tasks)
 	r->keep_tasks = keep_tasks;
 }
 
+struct pending_args {
+	uint32_t tgid;
+	char *cmdline;
+};
+
+static int by_pending_tgid(const void *a, const void *b)
+{
+	const struct pending_args *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+static void free_pending(void *node)
+{
+	struct pending_args *pa = node;
+
+	free(pa->cmdline);
+	free(pa);
+}
+
 void records_free(struct records *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nprocs; i++)
+		free(r->procs[i].cmdline);
+	tdestroy(r->pending_args, free_pending);
 	free(r->procs);
 	free(r->tasks);
 	memset(r, 0, sizeof(*r));
@@ -74,6 +100,52 @@ int records_add_task(struct records *r, const struct mt_task *t, int live)
 	return 0;
 }
 
+/* The command line kept for tgid, now the row's (a later process with that pid starts afresh). */
+static char *take_args(struct records *r, uint32_t tgid)
+{
+	struct pending_args key = { tgid, NULL }, *pa;
+	void *node = tfind(&key, &r->pending_args, by_pending_tgid);
+	char *cmdline;
+
+	if (!node)
+		return NULL;
+	pa = *(struct pending_args **)node;
+	cmdline = pa->cmdline;
+	tdelete(&key, &r->pending_args, by_pending_tgid);
+	free(pa);
+	return cmdline;
+}
+
+int records_set_args(struct records *r, uint32_t tgid, const char *args, size_t len)
+{
+	struct pending_args *pa = calloc(1, sizeof(*pa)), **slot;
+	size_t i;
+
+	if (!pa || !(pa->cmdline = malloc(len + 1))) {
+		free(pa);
+		return -1;
+	}
+	pa->tgid = tgid;
+	/* argv's NULs become spaces, as ps shows it; the last one ends the string. */
+	for (i = 0; i < len; i++)
+		pa->cmdline[i] = args[i] ? args[i] : ' ';
+	while (len && pa->cmdline[len - 1] == ' ' && !args[len - 1])
+		len--;
+	pa->cmdline[len] = '\0';
+	slot = tsearch(pa, &r->pending_args, by_pending_tgid);
+	if (!slot) {
+		free_pending(pa);
+		return -1;
+	}
+	if (*slot != pa) {
+		/* An exec after an exec: the latest program is the process's. */
+		free((*slot)->cmdline);
+		(*slot)->cmdline = pa->cmdline;
+		free(pa);
+	}
+	return 0;
+}
+
 int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 {
 	struct proc_row *row;
@@ -87,6 +159,7 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 	row->p = *p;
 	records_use_ns_pids(&row->p);
 	row->live = live;
+	row->cmdline = take_args(r, p->tgid);
 	return 0;
 }
 
@@ -161,6 +234,7 @@ void records_prune(struct records *r, const struct mt_tree *tree, size_t keep)
 				ranked++;
 			r->procs[out++] = *row;
 		} else {
+			free(row->cmdline);
 			r->procs_dropped++;
 		}
 	}

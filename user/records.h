@@ -17,6 +17,7 @@ struct proc_row {
 	struct mt_proc p;
 	struct mt_mem at_peak[MT_NR_PEAKS]; /* resolved by records_finish() */
 	int live;                           /* still running when the report was made */
+	char *cmdline;                      /* its latest exec's arguments, space-separated; or NULL */
 };
 
 struct records {
@@ -29,6 +30,7 @@ struct records {
 	uint64_t live_tasks;   /* tasks still running at the end */
 	uint64_t live_faults;  /* faults of those */
 	uint64_t procs_dropped; /* exited process rows given up to bound memory */
+	void *pending_args;     /* command lines of live processes, by tgid (tsearch tree) */
 };
 
 /* Process rows kept before pruning, and how many of the largest a prune keeps. */
@@ -40,7 +42,13 @@ void records_init(struct records *r, int keep_tasks);
 void records_use_ns_pids(struct mt_proc *p);
 void records_free(struct records *r);
 int records_add_task(struct records *r, const struct mt_task *t, int live);
+/* The row takes the command line records_set_args() kept for its tgid, if any. */
 int records_add_proc(struct records *r, const struct mt_proc *p, int live);
+/*
+ * The command line of tgid's latest exec (argv's strings, each ended by a
+ * NUL, len bytes), kept until the process's row is added.
+ */
+int records_set_args(struct records *r, uint32_t tgid, const char *args, size_t len);
 /* Resolves every row's values at the tree's peaks, given the final tree. */
 void records_finish(struct records *r, const struct mt_tree *tree);
 

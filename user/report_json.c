@@ -62,6 +62,10 @@ static void write_process(struct json *j, const struct proc_row *row, const stru
 	json_uint(j, "pid", p->tgid);
 	json_uint(j, "ppid", p->ppid);
 	json_string(j, "comm", p->comm);
+	if (row->cmdline)
+		json_string(j, "cmdline", row->cmdline);
+	else
+		json_null(j, "cmdline");
 	json_int(j, "live", row->live);
 	json_int(j, "attached", !!(p->flags & MT_PROC_ATTACHED));
 	json_int(j, "start_rss_bytes", p->first_rss_pages * (int64_t)s->si->page_size);
@@ -169,6 +173,14 @@ void report_json_write(struct json *jw, const char *key, const struct summary *s
 	json_uint(&j, "lock_timeouts", t->lock_fails);
 	json_uint(&j, "recursion_misses", s->recursion_misses);
 	json_uint(&j, "no_memory", s->record_failures);
+	json_end_object(&j);
+
+	json_begin_object(&j, "shared_pages");
+	json_uint(&j, "rss_sum_bytes", s->sharing.rss_bytes);
+	json_uint(&j, "pss_sum_bytes", s->sharing.pss_bytes);
+	json_double(&j, "t_ms", s->sharing.procs ? ms_since_start(s, s->sharing.t_ns) : 0);
+	json_int(&j, "processes", s->sharing.procs);
+	json_int(&j, "warning", sharing_warn(&s->sharing));
 	json_end_object(&j);
 
 	json_begin_object(&j, "memtrace_self");

@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "exitcodes.h"
+#include "format.h"
 #include "session.h"
 
 #define POLL_MS 100
@@ -39,18 +40,50 @@ static int add_fd(int epfd, int fd)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Passes a terminal or kill signal to the command, as a shell would. */
+/*
+ * The terminal sends ^C, ^\ and a hang-up to its whole foreground process
+ * group (si_code SI_KERNEL): when the command is in memtrace's group it has
+ * its own copy already, and a second one would read as "pressed twice".
+ */
+static int command_got_it_too(const struct session *ss, const struct signalfd_siginfo *si)
+{
+	return si->ssi_code == SI_KERNEL && getpgid(ss->child.pid) == getpgrp();
+}
+
+/*
+ * SIGUSR1 asks for an interim report, as dd does. The others end the run:
+ * they go on to the command, as a shell would, unless it got them already.
+ */
 static void handle_signal(struct session *ss)
 {
 	struct signalfd_siginfo si;
 
 	while (read(ss->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			ss->interim_due = 1;
+			continue;
+		}
 		ss->stop = 1;
-		if (ss->set->command)
+		ss->sum.interrupted = 1;
+		if (ss->set->command && !command_got_it_too(ss, &si))
 			kill(ss->child.pid, (int)si.ssi_signo);
-		else
-			ss->sum.interrupted = 1;
 	}
+}
+
+/* The run so far, for SIGUSR1: the tree's state now and its peaks until now. */
+static void report_interim(struct session *ss, uint64_t now)
+{
+	struct summary snap = ss->sum;
+
+	ss->interim_due = 0;
+	status_line_erase(&ss->status);
+	if (!ss->on_interim || tracer_read_tree(&ss->tracer, &snap.tree))
+		return;
+	snap.end_ns = now;
+	snap.si = &ss->tracer.si;
+	snap.thread_bytes = ss->tracer.thread_bytes;
+	snap.faults = snap.tree.faults;
+	ss->on_interim(ss->interim_arg, &snap);
 }
 
 static int reap_child(struct session *ss)
@@ -129,6 +162,15 @@ static void sample(struct session *ss, struct sampler *sm, uint64_t now)
 		tell_live(ss, now, &t);
 }
 
+/* RSS and PSS of the live processes: how much of the RSS sum is shared pages. */
+static void sample_sharing(struct session *ss, uint64_t now)
+{
+	pid_t pids[SHARING_MAX_PROCS];
+	int n = tracer_live_pids(&ss->tracer, pids, SHARING_MAX_PROCS);
+
+	sharing_sample(&ss->sum.sharing, pids, n, now);
+}
+
 /* Waits for the end: the command's exit, or (attached) every process gone, a signal, --duration. */
 static int wait_for_end(struct session *ss)
 {
@@ -152,6 +194,15 @@ static int wait_for_end(struct session *ss)
 			while (sm.next_ns <= now)
 				sm.next_ns += interval;
 		}
+		if (now >= ss->sum.sharing.next_ns)
+			sample_sharing(ss, now);
+		if (status_line_due(&ss->status, now)) {
+			struct mt_tree t;
+
+			if (tracer_read_tree(&ss->tracer, &t) == 0)
+				status_line_show(&ss->status, now, now - ss->sum.start_ns, &t,
+						 ss->tracer.si.page_size, ss->tracer.thread_bytes);
+		}
 		if (deadline && now >= deadline) {
 			deadline = 0;
 			ss->sum.timed_out = 1;
@@ -170,6 +221,10 @@ static int wait_for_end(struct session *ss)
 			wake = sm.next_ns;
 		if (deadline && deadline < wake)
 			wake = deadline;
+		if (ss->status.fd >= 0 && ss->status.next_ns < wake)
+			wake = ss->status.next_ns;
+		if (ss->sum.sharing.next_ns < wake)
+			wake = ss->sum.sharing.next_ns;
 		timeout = (int)((wake - now + 999999) / 1000000);
 		n = epoll_wait(ss->epfd, evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -181,6 +236,8 @@ static int wait_for_end(struct session *ss)
 			if (evs[i].data.fd == ss->sigfd)
 				handle_signal(ss);
 		}
+		if (ss->interim_due)
+			report_interim(ss, now_ns());
 		if (ss->set->command) {
 			if (reap_child(ss))
 				return 0;
@@ -219,8 +276,8 @@ static int start_command(struct session *ss)
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
 	if (err) {
 		if (stage == LAUNCH_SET_USER)
-			fprintf(stderr, "memtrace: cannot run '%s' as user '%s': %s\n", set->command[0],
-				set->user, strerror(err));
+			fprintf(stderr, "memtrace: cannot run '%s' as user %u: %s\n", set->command[0],
+				(unsigned)ss->as->uid, strerror(err));
 		else
 			fprintf(stderr, "memtrace: cannot run '%s': %s\n", set->command[0], strerror(err));
 		while (waitpid(ss->child.pid, NULL, 0) < 0 && errno == EINTR)
@@ -234,6 +291,19 @@ static int start_command(struct session *ss)
 	if (ss->pidfd >= 0)
 		add_fd(ss->epfd, ss->pidfd);
 	return 0;
+}
+
+/* At once, so that one knows what is followed and how to stop. */
+static void say_attached(struct session *ss)
+{
+	struct mt_tree t;
+	char p[32], th[32];
+
+	if (tracer_read_tree(&ss->tracer, &t))
+		return;
+	fprintf(stderr, "memtrace: attached to %s process%s, %s thread%s; Ctrl-C to stop\n",
+		format_count(p, sizeof(p), t.procs_live), t.procs_live == 1 ? "" : "es",
+		format_count(th, sizeof(th), t.cur.threads), t.cur.threads == 1 ? "" : "s");
 }
 
 static int start_attach(struct session *ss)
@@ -253,6 +323,8 @@ static int start_attach(struct session *ss)
 		fprintf(stderr, "memtrace: cannot attach: the processes exited before they could be followed\n");
 		return MT_EXIT_FAILURE;
 	}
+	if (!set->quiet)
+		say_attached(ss);
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
 	return 0;
 }
@@ -281,6 +353,7 @@ static void collect(struct session *ss)
 	tracer_live_faults(&ss->tracer, &live_faults);
 	tracer_consume(&ss->tracer);
 	s->end_ns = now_ns();
+	sample_sharing(ss, s->end_ns);
 	tracer_read_tree(&ss->tracer, &s->tree);
 	tracer_collect_live(&ss->tracer);
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
@@ -293,7 +366,7 @@ static void collect(struct session *ss)
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);
 	if (ss->ts)
-		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults, s->start_ns);
+		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults);
 }
 
 int session_run(struct session *ss, int run)
@@ -328,9 +401,16 @@ int session_run(struct session *ss, int run)
 	/* Live outputs turn pages and threads into bytes before the run ends. */
 	ss->sum.si = &ss->tracer.si;
 	ss->sum.thread_bytes = ss->tracer.thread_bytes;
-	if (ss->ts && ts_begin_run(ss->ts, run, ss->tracer.si.page_size, ss->tracer.thread_bytes))
+	/* The first look at shared pages once the command is under way. */
+	ss->sum.sharing.next_ns = ss->sum.start_ns + SHARING_EVERY_NS / 5;
+	/* A command that ends at once does not flash a line. */
+	ss->status.next_ns = ss->sum.start_ns + STATUS_LINE_EVERY_NS;
+	if (ss->ts && ts_begin_run(ss->ts, run, ss->sum.start_ns, ss->tracer.si.page_size,
+				  ss->tracer.thread_bytes))
 		ss->ts = NULL;
-	if (wait_for_end(ss)) {
+	rc = wait_for_end(ss);
+	status_line_erase(&ss->status);
+	if (rc) {
 		if (set->command)
 			launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;

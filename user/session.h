@@ -9,6 +9,7 @@
 #include "live.h"
 #include "options.h"
 #include "records.h"
+#include "status_line.h"
 #include "summary.h"
 #include "timeseries.h"
 #include "tracer.h"
@@ -23,6 +24,11 @@ struct session {
 	struct live_hook live;    /* --perfetto, --prom: told at each interval */
 	struct mt_proc *procs;    /* live processes read for live.want_procs */
 	size_t procs_cap;
+	int interim_due;          /* SIGUSR1 came: report the run so far */
+	/* Called with the run so far on SIGUSR1 (the report's owner prints it). */
+	void (*on_interim)(void *arg, const struct summary *s);
+	void *interim_arg;
+	struct status_line status; /* on a terminal, unless -q */
 
 	/* Per run: */
 	struct tracer tracer;

@@ -38,3 +38,16 @@ int stats_compute(const double *values, size_t n, struct stats *s)
 	free(sorted);
 	return 0;
 }
+
+int stats_ratio(const struct stats *a, const struct stats *ref, double *ratio, double *err)
+{
+	double ra, rr;
+
+	if (ref->mean == 0)
+		return -1;
+	*ratio = a->mean / ref->mean;
+	ra = a->mean ? a->stddev / a->mean : 0;
+	rr = ref->stddev / ref->mean;
+	*err = *ratio * sqrt(ra * ra + rr * rr);
+	return 0;
+}

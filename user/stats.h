@@ -14,4 +14,11 @@ struct stats {
 /* Fills s from the n values (n >= 1); the values are not changed. Returns -1 on n == 0. */
 int stats_compute(const double *values, size_t n, struct stats *s);
 
+/*
+ * How many times ref's mean a's mean is, with its uncertainty from both
+ * standard deviations (relative errors added in quadrature, as hyperfine
+ * does). Returns -1 when ref's mean is 0.
+ */
+int stats_ratio(const struct stats *a, const struct stats *ref, double *ratio, double *err);
+
 #endif

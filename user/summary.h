@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "records.h"
+#include "sharing.h"
 #include "sysinfo.h"
 
 struct summary {
@@ -34,6 +35,7 @@ struct summary {
 	uint64_t faults;         /* page faults of the tree, live threads included */
 	uint64_t self_hwm_bytes; /* memtrace's own peak RSS */
 	uint64_t self_rss_bytes;
+	struct sharing sharing;  /* RSS and PSS sums of the live processes, see sharing.h */
 };
 
 /* Lost events of every kind, summed. */

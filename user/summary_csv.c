@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
-#include <string.h>
 #include <sys/wait.h>
 
 #include "summary_csv.h"
 
-FILE *summary_csv_open(const char *path)
+void summary_csv_header(FILE *f)
 {
-	FILE *f = fopen(path, "ae"); /* "e": the command must not inherit it */
+	long at;
 
-	if (!f) {
-		fprintf(stderr, "memtrace: cannot write '%s': %s\n", path, strerror(errno));
-		return NULL;
-	}
 	fseek(f, 0, SEEK_END);
-	if (ftell(f) == 0) {
+	at = ftell(f);
+	/* A pipe (-) cannot say: it gets the header. */
+	if (at <= 0) {
 		fputs("run,command,exit_status,exit_signal,wall_s,user_s,sys_s,"
 		      "peak_rss_bytes,peak_rss_t_ms,peak_anon_bytes,peak_file_bytes,peak_shmem_bytes,"
 		      "peak_kernel_bytes,peak_kernel_t_ms,peak_total_bytes,peak_total_t_ms,"
@@ -22,7 +18,6 @@ FILE *summary_csv_open(const char *path)
 		      "events_applied,events_lost\n", f);
 		fflush(f);
 	}
-	return f;
 }
 
 static void csv_string(FILE *f, char **argv, int argc)

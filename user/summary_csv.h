@@ -7,8 +7,8 @@
 
 #include "summary.h"
 
-/* Opens path for appending; writes the header only if the file is empty. NULL on error (one line printed). */
-FILE *summary_csv_open(const char *path);
+/* Writes the header into a file opened for appending, only if it is empty. */
+void summary_csv_header(FILE *f);
 void summary_csv_row(FILE *f, const struct summary *s);
 
 #endif

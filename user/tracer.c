@@ -49,6 +49,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		}
 		if (records_add_proc(t->rec, &e->proc, 0))
 			t->record_failures++;
+	} else if (kind == MT_EV_EXEC_ARGS && size >= sizeof(struct mt_args_event)) {
+		const struct mt_args_event *e = data;
+
+		if (records_set_args(t->rec, e->tgid, e->args, e->len < MT_ARGS_LEN ? e->len : 0))
+			t->record_failures++;
 	}
 	return 0;
 }
@@ -131,6 +136,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->task_records = rec->keep_tasks;
 	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
 	skel->rodata->max_procs = (unsigned int)s->max_procs;
+	/* Command lines travel only where they are shown: -v and the JSON. */
+	skel->rodata->exec_args = s->verbose > 0 || s->json;
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
@@ -316,6 +323,21 @@ int tracer_collect_live(struct tracer *t)
 		prev = &key;
 	}
 	return 0;
+}
+
+int tracer_live_pids(const struct tracer *t, pid_t *pids, int max)
+{
+	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0;
+	__u64 slots = t->skel->bss->slots_used;
+	struct mt_proc p;
+	__u32 slot;
+
+	if (slots > bpf_map__max_entries(t->skel->maps.procs))
+		slots = bpf_map__max_entries(t->skel->maps.procs);
+	for (slot = 0; slot < slots && n < max; slot++)
+		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD))
+			pids[n++] = (pid_t)p.tgid;
+	return n;
 }
 
 uint64_t tracer_recursion_misses(const struct tracer *t)

@@ -45,6 +45,8 @@ int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const str
  * with their fault counts brought up to date.
  */
 int tracer_collect_live(struct tracer *t);
+/* The processes followed and alive now: up to max tgids into pids; returns how many. */
+int tracer_live_pids(const struct tracer *t, pid_t *pids, int max);
 /* Events that the kernel skipped because a program was already running on that CPU. */
 uint64_t tracer_recursion_misses(const struct tracer *t);
 void tracer_close(struct tracer *t);

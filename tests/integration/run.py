@@ -23,6 +23,7 @@ import test_lifecycle  # noqa: E402,F401
 import test_workloads  # noqa: E402,F401
 import test_bench  # noqa: E402,F401
 import test_ecosystem  # noqa: E402,F401
+import test_terminal  # noqa: E402,F401
 from common import Ctx, Failure, Skip, TESTS  # noqa: E402
 
 
@@ -35,6 +36,9 @@ def main():
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
         return 2
+    # The tests mean root; under sudo memtrace would run commands as the sudo user.
+    for k in ("SUDO_UID", "SUDO_GID", "SUDO_USER"):
+        os.environ.pop(k, None)
     passed = failed = skipped = 0
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)

@@ -188,12 +188,17 @@ def bad_input(c):
                    r"^memtrace: cannot write '/no/such/dir/r.txt'")
     check(not os.path.exists(marker), "the command ran despite the bad -o")
     one_line_error(run("--bogus", "--", "true"), 64, r"^memtrace: .*bogus")
-    one_line_error(run("ls", "-l"), 64, r"^memtrace: put '--' before the command")
+    # Without "--" (as time and strace take it): the first word that is not an option.
+    p = run("-o", c.path("nodash.txt"), "sh", "-c", "echo $0 $1; exit 3", "-v", "-o")
+    check(p.returncode == 3 and p.stdout == "-v -o\n", "exit %d, stdout %r" % (p.returncode, p.stdout))
+    check("Command:" in open(c.path("nodash.txt")).read(), "the report did not go to -o")
     one_line_error(run(), 64, r"^memtrace: no command")
     one_line_error(run("--top", "0", "--", "true"), 64, r"^memtrace: bad number '0' for --top")
     one_line_error(run("--top", "12abc", "--", "true"), 64, r"^memtrace: bad number '12abc'")
     p = run("--help")
-    check(p.returncode == 0 and "USAGE" in p.stdout and "EXAMPLES" in p.stdout, "help: %r" % p.stdout)
+    check(p.returncode == 0 and "EXAMPLES" in p.stdout, "help: %r" % p.stdout)
+    usage = [x for x in p.stdout.splitlines() if x.startswith(("Usage:", "USAGE:"))]
+    check(len(usage) == 1, "usage lines in --help: %s" % usage)
 
 
 @test
@@ -211,3 +216,23 @@ def missing_btf_is_explained(c):
     env = dict(os.environ, MEMTRACE_BTF_PATH="/nonexistent/vmlinux")
     p = subprocess.run([c.memtrace, "--", "true"], capture_output=True, text=True, timeout=60, env=env)
     one_line_error(p, 125, r"kernel BTF not found \(CONFIG_DEBUG_INFO_BTF\)")
+
+
+@test
+def shared_pages_are_pointed_out(c):
+    """A 100 MiB parent with 4 idle forked children: RSS sums 5 x 100 MiB, PSS about 100: the report says so."""
+    p, r = c.run([], [c.fx("fork_share"), "100", "4", "1500"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    sh = r["shared_pages"]
+    check(sh["warning"] == 1 and sh["processes"] == 5, "shared_pages %s" % sh)
+    # The fixture read its own smaps_rollup while all five were idle: the same sums, within 1%.
+    near(sh["rss_sum_bytes"], v["rss_sum_kib"] * KIB, v["rss_sum_kib"] * KIB // 100, "RSS sum")
+    near(sh["pss_sum_bytes"], v["pss_sum_kib"] * KIB, v["pss_sum_kib"] * KIB // 100, "PSS sum")
+    check("Shared pages:" in p.stderr and "the PSS sum" in p.stderr, "no warning in the report")
+    # Two processes of 100 MiB each, their own pages: nothing worth a word.
+    p, r = c.run([], ["sh", "-c", "python3 -c \"import time; x = b'x' * (100 << 20); time.sleep(1.5)\" & "
+                      "python3 -c \"import time; y = b'y' * (100 << 20); time.sleep(1.5)\"; wait"])
+    sh = r["shared_pages"]
+    check(sh["processes"] >= 2 and sh["rss_sum_bytes"] > 200 * MIB, "not sampled: %s" % sh)
+    check(sh["warning"] == 0 and "Shared pages:" not in p.stderr, "warned for unshared pages: %s" % sh)

@@ -1,5 +1,6 @@
 """Attaching to running processes, signals, -u, lost events, clean-up, bad input."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -93,7 +94,7 @@ def duration_ends_attach(c):
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         t0 = time.monotonic()
-        p, r = c.run(["--duration", "0.5", "-p", str(sleeper.pid)])
+        p, r = c.run(["--duration", "500ms", "-p", str(sleeper.pid)])  # a unit, as sleep takes it
         took = time.monotonic() - t0
     finally:
         sleeper.kill()
@@ -150,7 +151,7 @@ def stop_and_continue_do_not_end_the_run(c):
     mt.send_signal(signal.SIGCONT)
     out, err = mt.communicate(timeout=30)
     check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
-    check("Exit status:                   0" in err, err)
+    check(re.search(r"^  Exit status:\s+0$", err, re.M), err)
 
 
 def wait_until_tracing(pid, timeout=20):
@@ -260,3 +261,140 @@ def command_inherits_no_memtrace_files(c):
                   "--tasks-csv", c.path("t.csv")], probe)
     check(p.returncode == 0, "exit %d" % p.returncode)
     check(p.stdout.split() == plain, "command got fds %s, a plain run %s" % (p.stdout.split(), plain))
+
+
+def read_until(stream, pattern, timeout=20):
+    """What a pipe delivers up to pattern, read unbuffered so nothing is left behind."""
+    import select
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pattern.encode() not in seen:
+        r, _, _ = select.select([stream], [], [], 0.1)
+        if r:
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
+    if pattern.encode() not in seen:
+        raise Failure("never saw %r in %r" % (pattern, seen))
+    return seen.decode()
+
+
+@test
+def sigusr1_reports_and_goes_on(c):
+    """kill -USR1, as dd takes it: the run so far is printed, the command goes on, -o is whole."""
+    out = c.path("usr1.txt")
+    for dest in ([], ["-o", out]):
+        mt = subprocess.Popen([c.memtrace] + dest + ["--", "sh", "-c", "echo go; read x; echo done"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              bufsize=0)
+        try:
+            read_until(mt.stdout, "go")  # the command runs: memtrace is tracing
+            mt.send_signal(signal.SIGUSR1)
+            seen = read_until(mt.stderr, "now: rss ")
+            out_text, err = (x.decode() for x in mt.communicate(b"\n", timeout=30))
+        finally:
+            mt.kill()
+        check(mt.returncode == 0, "exit %d after SIGUSR1: %s" % (mt.returncode, err))
+        check(out_text == "done\n", "the command did not go on: %r" % out_text)
+        err = seen + err
+        check("memtrace: so far" in err, "no interim peaks: %r" % err)
+        report = open(out).read() if dest else err
+        check("Peak RSS (tree):" in report and "Exit status:" in report, "no final report: %r" % report)
+        if dest:
+            check("so far" not in report, "interim in the -o file")
+
+
+@test
+def failed_start_leaves_no_files(c):
+    """125/126/127 before the command ran: no empty JSON, no header-only CSV; said on stderr."""
+    names = ["f.json", "f.csv", "f-summary.csv", "f-tasks.csv", "f.txt"]
+    kept = c.path("kept-summary.csv")
+    with open(kept, "w") as f:
+        f.write("earlier rows\n")
+    notexec = c.path("notexec.sh")
+    with open(notexec, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(notexec, 0o644)
+    for cmd, code in ((["/no/such/program"], 127), ([notexec], 126)):
+        for n in names:
+            if os.path.exists(c.path(n)):
+                os.unlink(c.path(n))
+        p = c.bare("--json", c.path("f.json"), "--csv", c.path("f.csv"), "--summary-csv",
+                   c.path("f-summary.csv"), "--tasks-csv", c.path("f-tasks.csv"), "-o", c.path("f.txt"),
+                   "--", *cmd)
+        check(p.returncode == code, "exit %d, want %d" % (p.returncode, code))
+        left = [n for n in names if os.path.exists(c.path(n))]
+        check(not left, "files left after a failed start: %s" % left)
+        check("memtrace: nothing was measured: wrote no" in p.stderr and "f.json" in p.stderr,
+              "not said: %r" % p.stderr)
+        p = c.bare("--summary-csv", kept, "--", *cmd)
+        check(open(kept).read() == "earlier rows\n", "an existing summary CSV was changed")
+    # Not a regular file: written in place, never renamed over or removed.
+    import stat
+    for cmd in (["true"], ["/no/such/program"]):
+        c.bare("-o", "/dev/null", "--json", "/dev/null", "--csv", "/dev/null", "--", *cmd)
+        check(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null is no longer a device")
+    # memtrace itself failing (125): the same.
+    p = subprocess.run([c.memtrace, "--json", c.path("f.json"), "--", "true"], capture_output=True, text=True,
+                       env=dict(os.environ, MEMTRACE_BTF_PATH="/nonexistent/vmlinux"))
+    check(p.returncode == 125 and not os.path.exists(c.path("f.json")), "125 left %s" % p.stderr)
+
+
+@test
+def dash_is_standard_output(c):
+    """--json -, --csv -, -o -: standard output, as everywhere else."""
+    import csv as csvmod
+    import io
+    import json as jsonmod
+    p = c.bare("--json", "-", "--", "true")
+    check(p.returncode == 0 and jsonmod.loads(p.stdout)["schema"] == "memtrace-report/1", p.stdout[:200])
+    check("Peak RSS (tree):" in p.stderr, "the report left stderr")
+    p = c.bare("--csv", "-", "-o", c.path("dash.txt"), "--", c.fx("alloc_free"), "20", "10")
+    rows = list(csvmod.DictReader(io.StringIO("".join(x + "\n" for x in p.stdout.splitlines()
+                                                      if not x.startswith("vmrss")))))
+    check(p.returncode == 0 and len(rows) >= 2, "csv on stdout: %r" % p.stdout[:300])
+    check(sum(1 for x in rows if x["is_rss_peak"] == "1") == 1, "peak rows %s" % rows)
+    check(not os.path.exists(c.path("-")), "a file named '-' was made")
+    p = c.bare("-o", "-", "--", "true")
+    check(p.returncode == 0 and "Peak RSS (tree):" in p.stdout and p.stderr == "", "stderr %r" % p.stderr)
+
+
+@test
+def under_sudo_the_command_runs_as_the_user(c):
+    """SUDO_UID set and no -u: the command runs as that user (what they meant); --as-root keeps root."""
+    sudo = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+    run = lambda *args: subprocess.run([c.memtrace, "-o", c.path("sudo.txt")] + list(args),
+                                       capture_output=True, text=True, timeout=60, env=sudo)
+    p = run(c.fx("whoami"))
+    v = fixture_values(p.stdout)
+    check(p.returncode == 0 and v["uid"] == 65534 and v["gid"] == 65534, "ran as %s: %s" % (v, p.stderr))
+    check("home=/nonexistent" in p.stdout, "HOME not nobody's: %s" % p.stdout)
+    p = run("--as-root", c.fx("whoami"))
+    check(fixture_values(p.stdout)["uid"] == 0, "--as-root: %s" % p.stdout)
+    p = run("-u", "root", c.fx("whoami"))
+    check(fixture_values(p.stdout)["uid"] == 0, "-u wins over SUDO_UID: %s" % p.stdout)
+    # A user the password database does not know (a container's): the ids sudo gives, no groups.
+    sudo.update(SUDO_UID="54321", SUDO_GID="54322", SUDO_USER="ghost")
+    v = fixture_values(run(c.fx("whoami")).stdout)
+    check(v["uid"] == 54321 and v["gid"] == 54322 and v["ngroups"] == 0, "unknown sudo user: %s" % v)
+    sudo["SUDO_UID"] = "x1"
+    one_line_error(run("true"), 64, r"bad SUDO_UID 'x1'")
+    one_line_error(c.bare("-u", "nobody", "--as-root", "true"), 64, r"either -u USER or --as-root")
+
+
+@test
+def capabilities_are_enough(c):
+    """As the README says: setcap cap_bpf,cap_perfmon+ep, then an ordinary user can run it."""
+    import shutil
+    if not shutil.which("setcap"):
+        raise Failure("setcap (libcap2-bin) missing")
+    binary = c.path("memtrace-cap")
+    shutil.copy(c.memtrace, binary)
+    os.chmod(binary, 0o755)
+    p = subprocess.run(["setcap", "cap_bpf,cap_perfmon+ep", binary], capture_output=True, text=True)
+    check(p.returncode == 0, "setcap: %s" % p.stderr)
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, "--format", "%x %P",
+                        c.fx("whoami")], capture_output=True, text=True, timeout=60, cwd="/")
+    check(p.returncode == 0 and p.stderr == "0 1\n", "as nobody with the capabilities: %d %r" % (p.returncode, p.stderr))
+    check(fixture_values(p.stdout)["uid"] == 65534, "the command ran as %s" % p.stdout)

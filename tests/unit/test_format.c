@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "format.h"
@@ -53,12 +54,33 @@ static void milliseconds(void **state)
 	assert_string_equal(format_ms(b, sizeof(b), 100000), "0.1");
 }
 
+static void commands(void **state)
+{
+	char *plain[] = { "make", "-j8" };
+	char *script[] = { "sh", "-c", "echo one\necho 'two'\tthree" };
+	char *empty[] = { "printf", "" };
+	char b[64], small[20];
+
+	(void)state;
+	assert_string_equal(format_command(b, sizeof(b), plain, 2), "make -j8");
+	/* One line, however many the script has; quoted as a shell would take it back. */
+	assert_string_equal(format_command(b, sizeof(b), script, 3),
+			    "sh -c 'echo one\\necho '\\''two'\\''\\tthree'");
+	assert_string_equal(format_command(b, sizeof(b), empty, 2), "printf ''");
+	/* Too long: cut to the buffer, ending in "...". */
+	assert_string_equal(format_command(small, sizeof(small), script, 3), "sh -c 'echo one...");
+	assert_true(strlen(format_command(small, sizeof(small), script, 3)) <= sizeof(small) - 1);
+	/* A -c script as typed: not quoted, still one line. */
+	assert_string_equal(format_script(b, sizeof(b), "echo 'a b'\nls"), "echo 'a b'\\nls");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bytes),
 		cmocka_unit_test(counts),
 		cmocka_unit_test(milliseconds),
+		cmocka_unit_test(commands),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);

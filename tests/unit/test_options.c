@@ -47,6 +47,29 @@ static void command_after_dashdash(void **state)
 	assert_null(s.command[4]);
 }
 
+/* As time, strace and perf stat take it: the first word that is not an option. */
+static void command_without_dashdash(void **state)
+{
+	struct settings s;
+
+	(void)state;
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "-o", "r.txt", "make", "-j8", "-o", "x", "--", "-v"), 0);
+	assert_string_equal(s.output, "r.txt");
+	assert_int_equal(s.verbose, 0); /* the command's -v, not memtrace's */
+	assert_int_equal(s.command_argc, 6);
+	assert_string_equal(s.command[0], "make");
+	assert_string_equal(s.command[2], "-o");
+	assert_string_equal(s.command[5], "-v");
+	assert_null(s.command[6]);
+	/* "--" is still taken, and needed only for a command that starts with '-'. */
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "-v", "--", "-weird", "x"), 0);
+	assert_int_equal(s.verbose, 1);
+	assert_int_equal(s.command_argc, 2);
+	assert_string_equal(s.command[0], "-weird");
+}
+
 static void defaults(void **state)
 {
 	struct settings s;
@@ -86,6 +109,16 @@ static void options_take_values(void **state)
 	assert_int_equal(s.max_tasks, 4096);
 	assert_int_equal(s.max_procs, 4194304);
 	assert_int_equal(s.ringbuf_bytes, 65536);
+	/* Units wherever a size or a time is taken; plain numbers keep their meaning. */
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "--ringbuf-size", "8M", "--interval", "1s", "--duration", "2m", "true"), 0);
+	assert_int_equal(s.ringbuf_bytes, 8 << 20);
+	assert_int_equal(s.interval_ms, 1000);
+	assert_true(s.duration_s == 120);
+	settings_init(&s);
+	assert_int_equal(PARSE(&s, "--interval", "10", "--duration", "2.5", "true"), 0);
+	assert_int_equal(s.interval_ms, 10);
+	assert_true(s.duration_s == 2.5);
 }
 
 static void pid_lists(void **state)
@@ -113,7 +146,7 @@ static void refusals(void **state)
 		assert_int_equal(PARSE(&s, __VA_ARGS__), MT_EXIT_USAGE);       \
 	} while (0)
 	REFUSED("--bogus", "--", "true");
-	REFUSED("ls", "-l");                 /* no "--" */
+	REFUSED("-p", "1", "ls", "-l");      /* both, without "--" */
 	REFUSED("-v");                       /* no command */
 	REFUSED("-p", "12abc");
 	REFUSED("-p", "0");
@@ -127,6 +160,10 @@ static void refusals(void **state)
 	REFUSED("--max-procs", "4194305", "--", "true"); /* more than pids can be */
 	REFUSED("--ringbuf-size", "5000", "--", "true"); /* not a power of two */
 	REFUSED("-o");
+	REFUSED("--interval", "0.5ms", "true"); /* below the time series' 1 ms */
+	REFUSED("--interval", "2h", "true");
+	REFUSED("--ringbuf-size", "6K", "true");
+	REFUSED("--duration", "0s", "true");
 #undef REFUSED
 }
 
@@ -189,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(command_after_dashdash),
+		cmocka_unit_test(command_without_dashdash),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(options_take_values),
 		cmocka_unit_test(pid_lists),

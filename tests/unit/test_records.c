@@ -163,6 +163,28 @@ static void pruning_keeps_what_the_report_needs(void **state)
 	records_free(&r);
 }
 
+/* Seven cc1 rows told apart: each process's row gets its latest exec's arguments, once. */
+static void command_lines(void **state)
+{
+	struct records r;
+	struct mt_proc a = proc(100), b = proc(200);
+	static const char first[] = "sh\0-c\0make\0", second[] = "cc1\0x.c\0-o\0x.s\0";
+
+	(void)state;
+	records_init(&r, 0);
+	assert_int_equal(records_set_args(&r, 100, first, sizeof(first) - 1), 0);
+	assert_int_equal(records_set_args(&r, 100, second, sizeof(second) - 1), 0); /* it exec'd again */
+	assert_int_equal(records_set_args(&r, 200, "cc1\0y.c", 8), 0);      /* cut: no final NUL */
+	assert_int_equal(records_add_proc(&r, &a, 0), 0);
+	assert_int_equal(records_add_proc(&r, &b, 1), 0);
+	assert_string_equal(r.procs[0].cmdline, "cc1 x.c -o x.s");
+	assert_string_equal(r.procs[1].cmdline, "cc1 y.c");
+	/* A later process with pid 100 that never execs has no command line of its own. */
+	assert_int_equal(records_add_proc(&r, &a, 0), 0);
+	assert_null(r.procs[2].cmdline);
+	records_free(&r);
+}
+
 static void byte_sums(void **state)
 {
 	struct mt_mem m = mem(3, 2, 4);
@@ -182,6 +204,7 @@ int main(void)
 		cmocka_unit_test(sorted_by_own_peak),
 		cmocka_unit_test(pruning_keeps_what_the_report_needs),
 		cmocka_unit_test(byte_sums),
+		cmocka_unit_test(command_lines),
 	};
 
 	return cmocka_run_group_tests_name("records", tests, NULL, NULL);

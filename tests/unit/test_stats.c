@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Statistics over repeated runs. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,9 +42,29 @@ static void even_count_and_one_value(void **state)
 	assert_int_equal(stats_compute(v, 0, &s), -1);
 }
 
+static void ratios(void **state)
+{
+	double a[] = { 200, 220, 180 }, ref[] = { 100, 100, 100 }, zero[] = { 0, 0 };
+	struct stats sa, sr, sz;
+	double r, e;
+
+	(void)state;
+	stats_compute(a, 3, &sa);
+	stats_compute(ref, 3, &sr);
+	assert_int_equal(stats_ratio(&sa, &sr, &r, &e), 0);
+	assert_true(fabs(r - 2.0) < 1e-12);
+	/* ref has no spread: the error is a's relative stddev (20/200) times the ratio. */
+	assert_true(fabs(e - 0.2) < 1e-12);
+	assert_int_equal(stats_ratio(&sr, &sr, &r, &e), 0);
+	assert_true(r == 1 && e == 0);
+	stats_compute(zero, 2, &sz);
+	assert_int_equal(stats_ratio(&sa, &sz, &r, &e), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ratios),
 		cmocka_unit_test(odd_count),
 		cmocka_unit_test(even_count_and_one_value),
 	};
