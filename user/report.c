@@ -85,10 +85,11 @@ static void print_lost(FILE *f, const struct summary *s)
 		format_count(b, sizeof(b), (int64_t)lost));
 	if (lost)
 		fprintf(f, LABEL "ring buffer full %llu, map full %llu"
-			", lock timeouts %llu, recursion %llu, no memory %llu\n",
+			", lock timeouts %llu, recursion %llu, no memory %llu, process rows lost %llu\n",
 			"", s->tree.ringbuf_drops, s->tree.map_full, s->tree.lock_fails,
 			(unsigned long long)s->recursion_misses,
-			(unsigned long long)s->record_failures);
+			(unsigned long long)s->record_failures,
+			(unsigned long long)s->rec->rows_lost);
 }
 
 static void print_processes(FILE *f, const struct summary *s, int top, int all)
@@ -160,8 +161,9 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 			format_bytes(b, sizeof(b), mem_kernel_bytes(tp, s->thread_bytes)));
 	}
 
-	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %lld still running\n",
-		"Processes:", t->procs_total, t->procs_peak, t->procs_live);
+	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %llu still running\n",
+		"Processes:", t->procs_total, t->procs_peak,
+		(unsigned long long)s->rec->live_procs);
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %llu exits seen\n",
 		"Threads:", t->threads_total, t->threads_peak,
 		(unsigned long long)s->tree.threads_exited);

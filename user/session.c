@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "collect.h"
 #include "exitcodes.h"
 #include "session.h"
 
@@ -225,10 +226,8 @@ static void collect(struct session *ss)
 {
 	struct summary *s = &ss->sum;
 
-	tracer_consume(&ss->tracer);
 	s->end_ns = now_ns();
-	tracer_read_tree(&ss->tracer, &s->tree);
-	tracer_collect_live(&ss->tracer);
+	collect_rows(&ss->tracer, &s->tree);
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
 	s->record_failures = ss->tracer.record_failures;
 	s->si = &ss->tracer.si;

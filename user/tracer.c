@@ -232,28 +232,45 @@ static int by_tgid(const void *a, const void *b)
 	return x->p.tgid < y->p.tgid ? -1 : x->p.tgid > y->p.tgid;
 }
 
-int tracer_collect_live(struct tracer *t)
+int tracer_refresh_tasks(struct tracer *t)
 {
-	int pfd = bpf_map__fd(t->skel->maps.procs), tfd = bpf_map__fd(t->skel->maps.tasks);
-	__u64 slots = t->skel->bss->slots_used;
-	__u32 key, next, *prev = NULL, slot;
-	size_t first_live = t->rec->nprocs;
-	struct mt_proc p;
-	struct mt_task task;
+	int err = run_iterator_pass(t);
 
-	if (run_iterator_pass(t) < 0)
+	if (err < 0)
 		t->record_failures++;
+	return err < 0 ? err : 0;
+}
+
+int tracer_stage_live_procs(struct tracer *t)
+{
+	int pfd = bpf_map__fd(t->skel->maps.procs);
+	__u64 slots = t->skel->bss->slots_used;
+	struct mt_proc p;
+	__u32 slot;
+
+	records_stage_clear(t->rec);
 	if (slots > bpf_map__max_entries(t->skel->maps.procs))
 		slots = bpf_map__max_entries(t->skel->maps.procs);
 	for (slot = 0; slot < slots; slot++) {
-		/* A free slot has tgid 0. */
+		/* A free slot has tgid 0; a dead process sends its exit record. */
 		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD))
-			if (records_add_proc(t->rec, &p, 1))
+			if (records_stage_live(t->rec, &p))
 				t->record_failures++;
 	}
+	records_stage_seal(t->rec);
+	return 0;
+}
+
+int tracer_collect_live_tasks(struct tracer *t)
+{
+	int tfd = bpf_map__fd(t->skel->maps.tasks);
+	size_t first_live = t->rec->nprocs - t->rec->live_procs;
+	__u32 key, next, *prev = NULL;
+	struct mt_task task;
+
+	/* The live rows are the last ones added. */
 	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
 	      by_tgid);
-	prev = NULL;
 	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(tfd, &next, &task) == 0) {
 			struct proc_row want, *row;
