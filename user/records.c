@@ -146,6 +146,23 @@ int records_commit_staged(struct records *r)
 	return err;
 }
 
+const struct proc_row *records_find_exited(const struct records *r, uint32_t pid)
+{
+	const struct proc_row *best = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nprocs; i++) {
+		const struct proc_row *row = &r->procs[i];
+		uint32_t seen = row->p.ns_tgid ? row->p.ns_tgid : row->p.tgid;
+
+		if (row->live || seen != pid)
+			continue;
+		if (!best || row->p.start_ns < best->p.start_ns)
+			best = row;
+	}
+	return best;
+}
+
 /*
  * A process that died holds its value at a peak only if no later peak came:
  * its gen at death equals the tree's final gen. A live one holds its snapshot

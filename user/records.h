@@ -64,6 +64,11 @@ size_t records_staged_live(const struct records *r);
 int64_t records_unaccounted(const struct records *r, const struct mt_tree *tree);
 /* Makes the staged rows that were not superseded live rows. */
 int records_commit_staged(struct records *r);
+/*
+ * The exited row of the process that pid named (as memtrace's PID namespace
+ * sees it) when it started: of several with that pid, the earliest. NULL if none.
+ */
+const struct proc_row *records_find_exited(const struct records *r, uint32_t pid);
 /* Resolves every row's values at the tree's peaks, given the final tree. */
 void records_finish(struct records *r, const struct mt_tree *tree);
 

@@ -222,12 +222,28 @@ static int exit_code_of(const struct session *ss)
 	return MT_EXIT_FAILURE;
 }
 
+/*
+ * The command's end is its own exit, the time in its exit record, not when
+ * memtrace reaped it: memtrace may have been stopped (SIGSTOP) or busy in
+ * between. Without the record (dropped), the reaping time.
+ */
+static uint64_t command_end_ns(const struct session *ss, uint64_t reaped_ns)
+{
+	const struct proc_row *root = records_find_exited(&ss->rec, (uint32_t)ss->child.pid);
+
+	if (root && root->p.exit_ns > ss->sum.start_ns && root->p.exit_ns <= reaped_ns)
+		return root->p.exit_ns;
+	return reaped_ns;
+}
+
 static void collect(struct session *ss)
 {
 	struct summary *s = &ss->sum;
 
 	s->end_ns = now_ns();
 	collect_rows(&ss->tracer, &s->tree);
+	if (ss->set->command)
+		s->end_ns = command_end_ns(ss, s->end_ns);
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
 	s->record_failures = ss->tracer.record_failures;
 	s->si = &ss->tracer.si;

@@ -42,3 +42,40 @@ def rows_balance_while_children_exit(c):
         # The peak is at least what the fixture read with every child holding its memory.
         check(peak >= v["sum_vmrss_kib"] * KIB - 64 * KIB, "run %d: peak %d below the fixture's %d KiB"
               % (run, peak, v["sum_vmrss_kib"]))
+
+
+def read_until(proc, key, timeout=20):
+    """A fixture's key=value lines from proc.stdout, up to key (its readiness)."""
+    values = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        k, _, v = line.strip().partition("=")
+        values[k] = int(v) if v.lstrip("-").isdigit() else v
+        if k == key:
+            return values
+    raise Failure("fixture never printed %s (got %s)" % (key, values))
+
+
+@test
+def wall_time_leaves_out_memtrace_stopped(c):
+    """SIGSTOP memtrace for 1.5 s while a 1 s command runs: the wall time is the
+    command's, by its own clock (plus its exec: at most 50 ms)."""
+    mt = subprocess.Popen([c.memtrace, "--json", c.path("stopped.json"), "--", c.fx("hold"), "1000"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        read_until(mt, "ready")
+        mt.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)  # the stimulus: memtrace stopped past the command's end
+        mt.send_signal(signal.SIGCONT)
+        out, err = mt.communicate(timeout=30)
+    finally:
+        mt.kill()
+        mt.wait()
+    check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
+    own_s = fixture_values(out)["own_wall_us"] / 1e6
+    r = c.load_json("stopped.json")
+    check(0 <= r["wall_s"] - own_s <= 0.05, "wall %.3f s, the command's own %.3f s" % (r["wall_s"], own_s))
+    check("Wall time:                     %.3f s" % r["wall_s"] in err, "text report: %s" % err)
