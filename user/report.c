@@ -7,6 +7,7 @@
 
 #include "format.h"
 #include "report.h"
+#include "utf8.h"
 
 #define LABEL "  %-30s "
 
@@ -96,7 +97,7 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 {
 	const struct records *r = s->rec;
 	size_t i, shown = all ? r->nprocs : (size_t)top;
-	char peak[32], at[32], kern[32], ms[32];
+	char peak[32], at[32], kern[32], ms[32], name[3 * MT_COMM_LEN + 1];
 
 	if (shown > r->nprocs)
 		shown = r->nprocs;
@@ -117,14 +118,15 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 			snprintf(exit_s, sizeof(exit_s), "sig %d", WTERMSIG(row->p.exit_code));
 		else
 			snprintf(exit_s, sizeof(exit_s), "%d", WEXITSTATUS(row->p.exit_code));
-		fprintf(f, "  %8u %8u %10s %10s %12s %10s %8lld %10llu %9s  %.16s\n",
+		utf8_clean(name, sizeof(name), row->p.comm, MT_COMM_LEN);
+		fprintf(f, "  %8u %8u %10s %10s %12s %10s %8lld %10llu %9s  %s\n",
 			row->p.tgid, row->p.ppid,
 			format_bytes(peak, sizeof(peak), mem_rss_bytes(&row->p.own_peak, s->si->page_size)),
 			format_ms(ms, sizeof(ms), summary_since_start(s, row->p.own_peak_ns)),
 			format_bytes(at, sizeof(at),
 				     mem_rss_bytes(&row->at_peak[MT_PEAK_RSS], s->si->page_size)),
 			format_bytes(kern, sizeof(kern), row->p.own_peak_kernel_bytes),
-			row->p.peak_threads, row->p.faults, exit_s, row->p.comm);
+			row->p.peak_threads, row->p.faults, exit_s, name);
 	}
 }
 

@@ -2,6 +2,9 @@
 exit, -u and the parent-death signal, names that are not UTF-8, attaching to a
 process whose leader exited, --runs interrupted, wall time while memtrace is
 stopped, the parent of a re-parented process."""
+import csv
+import io
+import json
 import os
 import signal
 import subprocess
@@ -79,3 +82,55 @@ def wall_time_leaves_out_memtrace_stopped(c):
     r = c.load_json("stopped.json")
     check(0 <= r["wall_s"] - own_s <= 0.05, "wall %.3f s, the command's own %.3f s" % (r["wall_s"], own_s))
     check("Wall time:                     %.3f s" % r["wall_s"] in err, "text report: %s" % err)
+
+
+def strict_text(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8")  # strict: raises on any ill-formed byte
+
+
+def csv_clean(name):
+    """A name as the CSV outputs carry it: control characters as U+FFFD."""
+    return "".join("\ufffd" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in name)
+
+
+@test
+def names_are_valid_utf8_in_every_output(c):
+    """Names cut inside a character, with quotes, commas, control characters or
+    ill-formed bytes: JSON and CSV stay valid UTF-8, each name as Python's own
+    decoder (errors='replace') reads the bytes the kernel held."""
+    odd_arg = b"arg\xff\"q\",\n\xe2\x82"
+    paths = {k: c.path("names." + k) for k in ("json", "tasks.csv", "summary.csv", "ts.csv")}
+    for path in paths.values():
+        if os.path.exists(path):
+            os.unlink(path)
+    p = subprocess.run([c.memtrace.encode(), b"--json", paths["json"].encode(), b"--tasks-csv",
+                        paths["tasks.csv"].encode(), b"--summary-csv", paths["summary.csv"].encode(),
+                        b"--csv", paths["ts.csv"].encode(), b"--", c.fx("odd_names").encode(), odd_arg],
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, "exit %d: %r" % (p.returncode, p.stderr))
+    truth = {}
+    for line in p.stdout.decode().splitlines():
+        pid, _, hexname = line.partition("=")[2].partition(":")
+        truth[int(pid)] = bytes.fromhex(hexname).decode("utf-8", errors="replace")
+    check(len(truth) == 3, "fixture printed %r" % p.stdout)
+
+    r = json.loads(strict_text(paths["json"]))
+    comms = {x["pid"]: x["comm"] for x in r["per_process"]}
+    for pid, name in truth.items():
+        check(comms.get(pid) == name, "JSON comm of %d: %r, the kernel's %r" % (pid, comms.get(pid), name))
+    check(r["command"][1] == odd_arg.decode("utf-8", errors="replace"), "JSON command %r" % r["command"])
+
+    text = strict_text(paths["tasks.csv"])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    check(len(text.splitlines()) == len(rows) + 1, "a task row spans lines")
+    tasks = {int(x["tid"]): x["comm"] for x in rows}
+    for pid, name in truth.items():
+        check(tasks.get(pid) == csv_clean(name), "CSV comm of %d: %r, want %r" % (pid, tasks.get(pid), csv_clean(name)))
+
+    text = strict_text(paths["summary.csv"])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    check(len(rows) == 1 and len(text.splitlines()) == 2, "summary CSV rows: %r" % text)
+    want = csv_clean("%s %s" % (c.fx("odd_names"), odd_arg.decode("utf-8", errors="replace")))
+    check(rows[0]["command"] == want, "summary command %r, want %r" % (rows[0]["command"], want))
+    strict_text(paths["ts.csv"])
