@@ -40,6 +40,8 @@ static void print_status(FILE *f, const struct summary *s)
 {
 	if (s->command && s->timed_out)
 		fprintf(f, LABEL "%s\n", "Ended:", "--duration ran out: the command was sent SIGTERM");
+	else if (s->command && s->interrupted)
+		fprintf(f, LABEL "%s\n", "Ended:", "interrupted: a signal to memtrace, passed to the command");
 	if (s->command && s->exited) {
 		if (WIFEXITED(s->wait_status))
 			fprintf(f, LABEL "%d\n", "Exit status:", WEXITSTATUS(s->wait_status));

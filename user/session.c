@@ -41,10 +41,9 @@ static void handle_signal(struct session *ss)
 
 	while (read(ss->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		ss->stop = 1;
+		ss->sum.interrupted = 1;
 		if (ss->set->command)
 			kill(ss->child.pid, (int)si.ssi_signo);
-		else
-			ss->sum.interrupted = 1;
 	}
 }
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from common import KIB, Failure, check, fixture_values, test
+from common import KIB, Failure, check, fixture_values, near, test
 
 
 def row_sums(r, key):
@@ -134,3 +134,32 @@ def names_are_valid_utf8_in_every_output(c):
     want = csv_clean("%s %s" % (c.fx("odd_names"), odd_arg.decode("utf-8", errors="replace")))
     check(rows[0]["command"] == want, "summary command %r, want %r" % (rows[0]["command"], want))
     strict_text(paths["ts.csv"])
+
+
+@test
+def runs_interrupted_report_the_runs_done(c):
+    """Ctrl-C in run 2 of 3: the full report is printed, run 2 is in the JSON marked
+    interrupted and left out of the statistics, which are run 1's (its fixture's VmRSS)."""
+    mt = subprocess.Popen([c.memtrace, "--runs", "3", "--json", c.path("interrupted.json"), "--",
+                           c.fx("hold"), "500", "16"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = read_until(mt, "own_wall_us")
+        read_until(mt, "ready")  # run 2 is holding its memory
+        mt.send_signal(signal.SIGINT)
+        out, err = mt.communicate(timeout=30)
+    finally:
+        mt.kill()
+        mt.wait()
+    check(mt.returncode == 128 + signal.SIGINT, "exit %d: %s" % (mt.returncode, err))
+    check("Peak RSS (tree):" in err and "interrupted: a signal to memtrace" in err, "no full report: %s" % err)
+    check("Over 1 run (run 2, interrupted, is left out):" in err, "statistics line: %s" % err)
+    check("run 2/3" in err and "(interrupted: left out of the statistics)" in err, "run line: %s" % err)
+    r = c.load_json("interrupted.json")
+    runs = r["runs"]
+    check(len(runs) == 2 and [x["interrupted"] for x in runs] == [0, 1], "runs %s" % [x["interrupted"] for x in runs])
+    check(r["interrupted_runs"] == [2], "interrupted_runs %s" % r.get("interrupted_runs"))
+    st = r["statistics"]["peak_rss_bytes"]
+    check(st["n"] == 1 and st["median"] == runs[0]["peak_rss"]["bytes"], "statistics %s" % st)
+    check(r["statistics"]["wall_s"]["max"] == runs[0]["wall_s"], "wall statistics %s" % r["statistics"]["wall_s"])
+    near(runs[0]["peak_rss"]["bytes"], first["vmrss_kib"] * KIB, 16 * KIB, "run 1 peak vs its VmRSS")
