@@ -163,3 +163,34 @@ def runs_interrupted_report_the_runs_done(c):
     check(st["n"] == 1 and st["median"] == runs[0]["peak_rss"]["bytes"], "statistics %s" % st)
     check(r["statistics"]["wall_s"]["max"] == runs[0]["wall_s"], "wall statistics %s" % r["statistics"]["wall_s"])
     near(runs[0]["peak_rss"]["bytes"], first["vmrss_kib"] * KIB, 16 * KIB, "run 1 peak vs its VmRSS")
+
+
+def gone(pid):
+    """The process has ended: no such pid, or only its zombie left."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@test
+def user_command_dies_with_memtrace(c):
+    """-u nobody, then SIGKILL of memtrace: the command, running as nobody, is gone."""
+    mt = subprocess.Popen([c.memtrace, "-u", "nobody", "--", c.fx("hold"), "60000"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        v = read_until(mt, "ready")
+        check(v["uid"] == 65534, "the command runs as uid %d" % v["uid"])
+        mt.kill()
+        mt.wait()
+        deadline = time.monotonic() + 5
+        while not gone(v["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the kernel delivers the signal at memtrace's exit
+        survived = not gone(v["pid"])
+        if survived:
+            os.kill(v["pid"], signal.SIGKILL)
+        check(not survived, "the command (pid %d, as nobody) outlived memtrace" % v["pid"])
+    finally:
+        mt.kill()
+        mt.wait()
