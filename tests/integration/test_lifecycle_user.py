@@ -11,6 +11,7 @@ import subprocess
 import time
 
 from common import KIB, Failure, check, fixture_values, near, test
+from test_robustness import prog_ids_of
 
 
 def row_sums(r, key):
@@ -194,3 +195,44 @@ def user_command_dies_with_memtrace(c):
     finally:
         mt.kill()
         mt.wait()
+
+
+def wait_tracing(mt, timeout=20):
+    """Until memtrace holds its programs (then a moment to walk the tasks), or has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if mt.poll() is not None:
+            raise Failure("memtrace exited %d: %s" % (mt.returncode, mt.stderr.read()))
+        if len(prog_ids_of(mt.pid)) >= 5:
+            time.sleep(0.5)
+            return
+        time.sleep(0.05)
+    raise Failure("memtrace %d never loaded its programs" % mt.pid)
+
+
+@test
+def attach_to_process_whose_leader_exited(c):
+    """-p on a process whose leader thread is a zombie while another thread runs and
+    grows by 200 MiB: accepted, and the peak is the fixture's VmRSS at its high."""
+    fx = subprocess.Popen([c.fx("leader_exits"), "200"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    mt = None
+    try:
+        v = read_until(fx, "ready")
+        mt = subprocess.Popen([c.memtrace, "--json", c.path("leader.json"), "-p", str(v["pid"])],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_tracing(mt)
+        fx.stdin.write("go\n")
+        fx.stdin.flush()
+        v.update(read_until(fx, "vmrss_at_peak_kib"))
+        fx.wait(timeout=30)
+        out, err = mt.communicate(timeout=30)
+    finally:
+        fx.kill()
+        fx.wait()
+        if mt:
+            mt.kill()
+            mt.wait()
+    check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
+    r = c.load_json("leader.json")
+    check(r["processes"]["total"] == 1, "processes %s" % r["processes"])
+    near(r["peak_rss"]["bytes"], v["vmrss_at_peak_kib"] * KIB, 16 * KIB, "peak vs the fixture's VmRSS")
