@@ -236,3 +236,20 @@ def attach_to_process_whose_leader_exited(c):
     r = c.load_json("leader.json")
     check(r["processes"]["total"] == 1, "processes %s" % r["processes"])
     near(r["peak_rss"]["bytes"], v["vmrss_at_peak_kib"] * KIB, 16 * KIB, "peak vs the fixture's VmRSS")
+
+
+@test
+def ppid_is_the_parent_after_reparenting(c):
+    """Double-fork daemons: PPID is the parent at exit (the first daemon) or now (the
+    second, still running at the report), as the daemons read it with getppid(),
+    not the middle process that made them and exited."""
+    p, r = c.run([], [c.fx("daemonize")])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    rows = {x["pid"]: x for x in r["per_process"]}
+    for n, live in ((1, 0), (2, 1)):
+        d = rows.get(v["daemon%d" % n])
+        check(d is not None, "daemon %d has no row" % n)
+        check(d["live"] == live, "daemon %d live %d" % (n, d["live"]))
+        check(d["ppid"] == v["ppid%d" % n], "daemon %d: ppid %d, its parent %d (first parent %d)"
+              % (n, d["ppid"], v["ppid%d" % n], v["middle%d" % n]))
