@@ -154,6 +154,11 @@ static int start_command(struct session *ss)
 		fprintf(stderr, "memtrace: cannot start '%s': %s\n", set->command[0], strerror(errno));
 		return MT_EXIT_FAILURE;
 	}
+	if (guard_start(&ss->guard, ss->child.pid)) {
+		fprintf(stderr, "memtrace: cannot guard '%s': %s\n", set->command[0], strerror(errno));
+		launch_abort(&ss->child);
+		return MT_EXIT_FAILURE;
+	}
 	if (tracer_open(&ss->tracer, set, &ss->rec)) {
 		launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;
@@ -265,6 +270,7 @@ int session_run(struct session *ss, int run)
 	memset(&ss->sum, 0, sizeof(ss->sum));
 	ss->child.pid = -1;
 	ss->child.go_fd = ss->child.err_fd = -1;
+	ss->guard.pid = ss->guard.wr = -1;
 	ss->pidfd = -1;
 	ss->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ss->epfd < 0) {
@@ -298,6 +304,7 @@ int session_run(struct session *ss, int run)
 
 void session_end(struct session *ss)
 {
+	guard_stop(&ss->guard);
 	tracer_close(&ss->tracer);
 	records_free(&ss->rec);
 	if (ss->pidfd >= 0)

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include "guard.h"
 #include "launch.h"
 #include "options.h"
 #include "records.h"
@@ -25,6 +26,7 @@ struct session {
 	struct records rec;
 	struct summary sum;
 	struct child child;
+	struct guard guard;       /* kills the command if memtrace dies */
 	int pidfd;
 	int epfd;
 };

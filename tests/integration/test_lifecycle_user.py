@@ -175,10 +175,8 @@ def gone(pid):
         return True
 
 
-@test
-def user_command_dies_with_memtrace(c):
-    """-u nobody, then SIGKILL of memtrace: the command, running as nobody, is gone."""
-    mt = subprocess.Popen([c.memtrace, "-u", "nobody", "--", c.fx("hold"), "60000"],
+def dies_with_memtrace(c, args, cmd):
+    mt = subprocess.Popen([c.memtrace] + args + ["--"] + cmd,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         v = read_until(mt, "ready")
@@ -195,6 +193,19 @@ def user_command_dies_with_memtrace(c):
     finally:
         mt.kill()
         mt.wait()
+
+
+@test
+def user_command_dies_with_memtrace(c):
+    """-u nobody, then SIGKILL of memtrace: the command, running as nobody, is gone."""
+    dies_with_memtrace(c, ["-u", "nobody"], [c.fx("hold"), "60000"])
+
+
+@test
+def command_that_drops_its_credentials_dies_with_memtrace(c):
+    """A command that changes its own uid (the kernel then clears its parent-death
+    signal), then SIGKILL of memtrace: the guard kills it."""
+    dies_with_memtrace(c, [], [c.fx("hold"), "60000", "0", "drop"])
 
 
 def wait_tracing(mt, timeout=20):
