@@ -103,8 +103,8 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 
 	if (shown > r->nprocs)
 		shown = r->nprocs;
-	fprintf(f, "\n  Processes by peak RSS (%zu of %zu%s):\n", shown, r->nprocs,
-		shown < r->nprocs ? "; -v for all" : "");
+	fprintf(f, "\n  Processes by peak RSS (%zu of %zu%s; PPID: parent at exit, or now if running):\n",
+		shown, r->nprocs, shown < r->nprocs ? "; -v for all" : "");
 	if (r->procs_dropped)
 		fprintf(f, "  (%llu more short-lived processes were not kept, to bound memtrace's memory)\n",
 			(unsigned long long)r->procs_dropped);

@@ -264,3 +264,9 @@ def ppid_is_the_parent_after_reparenting(c):
         check(d["live"] == live, "daemon %d live %d" % (n, d["live"]))
         check(d["ppid"] == v["ppid%d" % n], "daemon %d: ppid %d, its parent %d (first parent %d)"
               % (n, d["ppid"], v["ppid%d" % n], v["middle%d" % n]))
+    check("PPID: parent at exit, or now if running" in p.stderr, "the report does not name PPID")
+    shown = {int(f[0]): int(f[1]) for f in (line.split() for line in p.stderr.splitlines())
+             if len(f) > 2 and f[0].isdigit()}
+    for n in (1, 2):
+        check(shown.get(v["daemon%d" % n]) == v["ppid%d" % n], "report PPID of daemon %d: %s, want %d"
+              % (n, shown.get(v["daemon%d" % n]), v["ppid%d" % n]))
