@@ -243,11 +243,10 @@ static uint64_t command_end_ns(const struct session *ss, uint64_t reaped_ns)
 static void collect(struct session *ss)
 {
 	struct summary *s = &ss->sum;
+	uint64_t collected_ns = now_ns();
 
-	s->end_ns = now_ns();
 	collect_rows(&ss->tracer, &s->tree);
-	if (ss->set->command)
-		s->end_ns = command_end_ns(ss, s->end_ns);
+	s->end_ns = ss->set->command ? command_end_ns(ss, collected_ns) : collected_ns;
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
 	s->record_failures = ss->tracer.record_failures;
 	s->si = &ss->tracer.si;
@@ -257,8 +256,9 @@ static void collect(struct session *ss)
 	records_finish(&ss->rec, &s->tree);
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);
+	/* The final state as collected, after the command's end: the last row. */
 	if (ss->ts)
-		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults, s->start_ns);
+		ts_end_run(ss->ts, collected_ns, &s->tree, s->faults, s->start_ns);
 }
 
 int session_run(struct session *ss, int run)

@@ -22,7 +22,7 @@ def row_sums(r, key):
 def rows_balance_while_children_exit(c):
     """300 children exit 0-20 ms after the command: every process is one row, live or
     exited, and the rows' shares at the peak add up to the peak; over several runs."""
-    for run in range(6):
+    for run in range(8):
         p, r = c.run([], [c.fx("late_exits"), "300", "256"])
         check(p.returncode == 0, "run %d: exit %d: %s" % (run, p.returncode, p.stderr))
         v = fixture_values(p.stdout)
