@@ -18,9 +18,17 @@
 
 #include "collect.h"
 
-/* The first rounds follow each other at once, the rest 1 ms apart: about 1 s in all. */
+/* The first rounds follow each other at once, the rest 1 ms apart, for 1 s at most. */
 #define QUICK_ROUNDS 10
-#define MAX_ROUNDS 1000
+#define MAX_NS 1000000000ULL
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int same_instant(const struct mt_tree *a, const struct mt_tree *b)
 {
@@ -31,12 +39,13 @@ static int same_instant(const struct mt_tree *a, const struct mt_tree *b)
 int collect_rows(struct tracer *t, struct mt_tree *tree)
 {
 	struct timespec pause = { 0, 1000000 };
+	uint64_t give_up = mono_ns() + MAX_NS;
 	struct mt_tree before;
 	int64_t missing = 0;
 	int round;
 
 	tracer_refresh_tasks(t);
-	for (round = 1; round <= MAX_ROUNDS; round++) {
+	for (round = 1;; round++) {
 		tracer_consume(t);
 		if (tracer_read_tree(t, &before))
 			break;
@@ -45,13 +54,11 @@ int collect_rows(struct tracer *t, struct mt_tree *tree)
 		if (tracer_read_tree(t, tree))
 			break;
 		missing = records_unaccounted(t->rec, tree);
-		if (missing == 0 && same_instant(&before, tree))
+		if ((missing == 0 && same_instant(&before, tree)) || mono_ns() > give_up)
 			break;
 		if (round >= QUICK_ROUNDS)
 			nanosleep(&pause, NULL);
 	}
-	if (round > MAX_ROUNDS)
-		round = MAX_ROUNDS;
 	/* Never silent: too few rows and too many are both counted. */
 	t->rec->rows_lost = (uint64_t)(missing < 0 ? -missing : missing);
 	records_commit_staged(t->rec);

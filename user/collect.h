@@ -13,7 +13,7 @@
  * Reads the ring buffer and the slots in rounds until the rows balance the
  * tree's process count; fills *tree with the tree as it was while the rows
  * were read. What still does not balance after the last round is counted in
- * rec->rows_lost. Returns the rounds it took.
+ * rec->rows_lost (rounds stop after 1 s). Returns the rounds it took.
  */
 int collect_rows(struct tracer *t, struct mt_tree *tree);
 
