@@ -26,7 +26,7 @@ struct outputs {
 	double *totals;
 	double *walls;
 	int nruns;
-	int interrupted_run; /* a run a signal to memtrace cut short, left out of the statistics; 0: none */
+	int interrupted_run; /* cut short by a signal to memtrace: not in the statistics; 0: none */
 };
 
 /* Opens every output file, before anything runs. Prints one line and returns -1 on failure. */
