@@ -278,7 +278,7 @@ int tracer_collect_live_tasks(struct tracer *t)
 			if (records_add_task(t->rec, &task, 1))
 				t->record_failures++;
 			/* A live process's faults: its exited threads' plus these. */
-			want.p.tgid = task.tgid;
+			want.p.tgid = task.ns_tgid ? task.ns_tgid : task.tgid;
 			row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
 				      sizeof(struct proc_row), by_tgid);
 			if (row)
