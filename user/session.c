@@ -243,10 +243,10 @@ static uint64_t command_end_ns(const struct session *ss, uint64_t reaped_ns)
 static void collect(struct session *ss)
 {
 	struct summary *s = &ss->sum;
-	uint64_t collected_ns = now_ns();
+	uint64_t reaped_ns = now_ns();
 
 	collect_rows(&ss->tracer, &s->tree);
-	s->end_ns = ss->set->command ? command_end_ns(ss, collected_ns) : collected_ns;
+	s->end_ns = ss->set->command ? command_end_ns(ss, reaped_ns) : reaped_ns;
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
 	s->record_failures = ss->tracer.record_failures;
 	s->si = &ss->tracer.si;
@@ -258,7 +258,7 @@ static void collect(struct session *ss)
 	s->exit_code = exit_code_of(ss);
 	/* The final state as collected, after the command's end: the last row. */
 	if (ss->ts)
-		ts_end_run(ss->ts, collected_ns, &s->tree, s->faults, s->start_ns);
+		ts_end_run(ss->ts, now_ns(), &s->tree, s->faults, s->start_ns);
 }
 
 int session_run(struct session *ss, int run)
