@@ -175,21 +175,31 @@ def gone(pid):
         return True
 
 
+def children_of(pid):
+    kids = set()
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+            kids |= {int(x) for x in f.read().split()}
+    return kids
+
+
 def dies_with_memtrace(c, args, cmd):
     mt = subprocess.Popen([c.memtrace] + args + ["--"] + cmd,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         v = read_until(mt, "ready")
         check(v["uid"] == 65534, "the command runs as uid %d" % v["uid"])
+        helpers = children_of(mt.pid) - {v["pid"]}  # the guard
         mt.kill()
         mt.wait()
         deadline = time.monotonic() + 5
-        while not gone(v["pid"]) and time.monotonic() < deadline:
+        while not all(gone(p) for p in helpers | {v["pid"]}) and time.monotonic() < deadline:
             time.sleep(0.05)  # the kernel delivers the signal at memtrace's exit
         survived = not gone(v["pid"])
         if survived:
             os.kill(v["pid"], signal.SIGKILL)
         check(not survived, "the command (pid %d, as nobody) outlived memtrace" % v["pid"])
+        check(all(gone(p) for p in helpers), "memtrace's helpers %s outlived it" % helpers)
     finally:
         mt.kill()
         mt.wait()
