@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ static void guard_main(int rd, int pidfd)
 	char buf;
 	int null = open("/dev/null", O_RDWR);
 
+	prctl(PR_SET_NAME, "memtrace-guard");
 	/* It holds nothing of memtrace's: not its files, not the command's go pipe. */
 	if (null >= 0) {
 		dup2(null, 0);
