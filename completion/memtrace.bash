@@ -12,7 +12,8 @@ _memtrace()
 		--) _command_offset $((i + 1)); return ;;
 		-o | -p | -u | -c | --json | --csv | --interval | --summary-csv | --tasks-csv | \
 			--runs | --warmup | --top | --max-tasks | --max-procs | --user | --duration | \
-			--ringbuf-size | --format | --output | --pid | --compare)
+			--ringbuf-size | --format | --output | --pid | --compare | --perfetto | --prom | \
+			--push | --label | --export-bmf | --export-github-benchmark | --bench-name)
 			((i++)) ;;
 		-*) ;;
 		*) _command_offset $i; return ;;
@@ -20,7 +21,8 @@ _memtrace()
 	done
 
 	case $prev in
-	-o | --output | --json | --csv | --summary-csv | --tasks-csv)
+	-o | --output | --json | --csv | --summary-csv | --tasks-csv | --perfetto | --prom | \
+		--export-bmf | --export-github-benchmark)
 		_filedir
 		return ;;
 	-u | --user)
@@ -44,7 +46,7 @@ _memtrace()
 	--format)
 		COMPREPLY=($(compgen -W "'%M\ KiB\ %e\ s' '%R\ %T\ %K'" -- "$cur"))
 		return ;;
-	--runs | --warmup | --top | --max-tasks | --max-procs)
+	--runs | --warmup | --top | --max-tasks | --max-procs | --push | --label | --bench-name)
 		return ;;
 	esac
 
@@ -52,7 +54,9 @@ _memtrace()
 		COMPREPLY=($(compgen -W '-o --output -p --pid -c --compare --json --csv
 			--interval --summary-csv --tasks --tasks-csv --runs --warmup --top -v
 			--verbose -q --quiet --format --strict --max-tasks --max-procs -u --user
-			--as-root --duration --ringbuf-size -h --help -V --version --' -- "$cur"))
+			--as-root --duration --ringbuf-size --perfetto --prom --push --label
+			--export-bmf --export-github-benchmark --bench-name -h --help -V --version
+			--' -- "$cur"))
 		return
 	fi
 	COMPREPLY=($(compgen -c -- "$cur"))

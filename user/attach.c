@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What -p accepts. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,15 +9,14 @@
 
 #include "attach.h"
 
-/* Reads "Name:\tvalue" from /proc/PID/status; returns 0 when found. */
-static int status_field(pid_t pid, const char *name, char *out, size_t len)
+/* Reads "Name:\tvalue" from a status file; returns 0 when found. */
+static int field_of(const char *path, const char *name, char *out, size_t len)
 {
-	char path[64], line[256];
+	char line[256];
 	size_t nl = strlen(name);
 	int found = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
@@ -33,6 +33,51 @@ static int status_field(pid_t pid, const char *name, char *out, size_t len)
 	}
 	fclose(f);
 	return found;
+}
+
+/* From /proc/PID/status. */
+static int status_field(pid_t pid, const char *name, char *out, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return field_of(path, name, out, len);
+}
+
+static int state_is_gone(const char *state)
+{
+	return state[0] == 'Z' || state[0] == 'X';
+}
+
+/*
+ * A thread of process pid that still runs (its state neither zombie nor
+ * dead), the leader first; 0 when every thread has exited. A leader that
+ * exits before its other threads stays a zombie while they run on.
+ */
+static pid_t live_thread_of(pid_t pid)
+{
+	char path[96], state[64];
+	struct dirent *d;
+	pid_t tid = 0;
+	DIR *dir;
+
+	if (status_field(pid, "State", state, sizeof(state)) == 0 && !state_is_gone(state))
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (!tid && (d = readdir(dir))) {
+		pid_t t = (pid_t)atoi(d->d_name);
+
+		if (t <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, t);
+		if (field_of(path, "State", state, sizeof(state)) == 0 && !state_is_gone(state))
+			tid = t;
+	}
+	closedir(dir);
+	return tid;
 }
 
 static int is_ancestor_of_self(pid_t pid)
@@ -53,8 +98,9 @@ static int is_ancestor_of_self(pid_t pid)
 
 int attach_check_pids(const pid_t *pids, int n)
 {
-	char v[64];
+	char v[64], path[96];
 	int i, err;
+	pid_t live;
 
 	for (i = 0; i < n; i++) {
 		err = status_field(pids[i], "Tgid", v, sizeof(v));
@@ -72,12 +118,15 @@ int attach_check_pids(const pid_t *pids, int n)
 				pids[i], v);
 			return -1;
 		}
-		if (status_field(pids[i], "State", v, sizeof(v)) == 0 && (v[0] == 'Z' || v[0] == 'X')) {
+		live = live_thread_of(pids[i]);
+		if (!live) {
 			fprintf(stderr, "memtrace: cannot attach to %d: it has already exited\n", pids[i]);
 			return -1;
 		}
-		if ((status_field(pids[i], "Kthread", v, sizeof(v)) == 0 && strcmp(v, "1") == 0) ||
-		    status_field(pids[i], "VmSize", v, sizeof(v)) != 0) {
+		/* Through a live thread: a zombie leader's status has no memory lines. */
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pids[i], live);
+		if ((field_of(path, "Kthread", v, sizeof(v)) == 0 && strcmp(v, "1") == 0) ||
+		    field_of(path, "VmSize", v, sizeof(v)) != 0) {
 			fprintf(stderr, "memtrace: cannot attach to %d: it is a kernel thread, which has no user memory\n",
 				pids[i]);
 			return -1;

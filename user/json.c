@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -11,13 +13,20 @@ void json_init(struct json *j, FILE *f)
 	j->count[0] = 0;
 }
 
+/* Valid UTF-8 whatever the bytes: an ill-formed sequence becomes U+FFFD. */
 void json_write_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), at = 0, step;
+	uint32_t cp;
 
 	fputc('"', f);
-	for (; *p; p++) {
-		switch (*p) {
+	while (at < n) {
+		step = utf8_next(p + at, n - at, &cp);
+		switch (cp) {
+		case UTF8_INVALID:
+			fputs("\\ufffd", f);
+			break;
 		case '"':
 			fputs("\\\"", f);
 			break;
@@ -34,11 +43,12 @@ void json_write_string(FILE *f, const char *s)
 			fputs("\\t", f);
 			break;
 		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
+			if (cp < 0x20 || cp == 0x7F)
+				fprintf(f, "\\u%04x", (unsigned int)cp);
 			else
-				fputc(*p, f);
+				fwrite(p + at, 1, step, f);
 		}
+		at += step;
 	}
 	fputc('"', f);
 }

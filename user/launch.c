@@ -97,12 +97,21 @@ static void child_fail(int err_wr, enum launch_stage stage, int err)
 	_exit(stage == LAUNCH_EXEC ? MT_EXIT_NOEXEC : MT_EXIT_FAILURE);
 }
 
-static void become(const struct run_as *as, int err_wr)
+/* Dies with memtrace, even if memtrace died already: then the parent is another. */
+static void die_with(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(MT_EXIT_FAILURE);
+}
+
+static void become(const struct run_as *as, int err_wr, pid_t parent)
 {
 	int groups = as->no_entry ? setgroups(0, NULL) : initgroups(as->name, as->gid);
 
 	if (groups || setgid(as->gid) || setuid(as->uid))
 		child_fail(err_wr, LAUNCH_SET_USER, errno);
+	/* A change of credentials clears the parent-death signal: arm it again. */
+	die_with(parent);
 	setenv("HOME", as->home, 1);
 	if (as->name) {
 		setenv("USER", as->name, 1);
@@ -117,8 +126,7 @@ static void child_main(char **argv, int go_rd, int err_wr, pid_t parent, const s
 	char go;
 	size_t i;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-		_exit(MT_EXIT_FAILURE);
+	die_with(parent);
 	/* Nothing runs until the parent has attached BPF and registered us. */
 	if (read(go_rd, &go, 1) != 1)
 		_exit(MT_EXIT_FAILURE);
@@ -127,7 +135,7 @@ static void child_main(char **argv, int go_rd, int err_wr, pid_t parent, const s
 		signal(sigs[i], SIG_DFL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (as)
-		become(as, err_wr);
+		become(as, err_wr, parent);
 	execvp(argv[0], argv);
 	child_fail(err_wr, LAUNCH_EXEC, errno);
 }

@@ -114,6 +114,9 @@ int main(int argc, char **argv)
 			/* The first run that fails gives the status, as a shell's && would. */
 			if (status == MT_EXIT_OK)
 				status = ss.sum.exit_code;
+		} else if (ss.sum.interrupted) {
+			fprintf(stderr, "memtrace: interrupted in warm-up run %d: nothing was measured\n", run);
+			status = ss.sum.exit_code;
 		}
 		session_end(&ss);
 	}

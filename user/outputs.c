@@ -118,11 +118,12 @@ static void one_line(FILE *f, const struct summary *s, int runs)
 {
 	char a[32], b[32], ms[32];
 
-	fprintf(f, "memtrace: run %d/%d: peak RSS %s at %s ms, peak total %s, wall %.3f s, exit %d\n",
+	fprintf(f, "memtrace: run %d/%d: peak RSS %s at %s ms, peak total %s, wall %.3f s, exit %d%s\n",
 		s->run, runs, format_bytes(a, sizeof(a), s->tree.peak_bytes[MT_PEAK_RSS]),
 		format_ms(ms, sizeof(ms), summary_since_start(s, s->tree.peak_ns[MT_PEAK_RSS])),
 		format_bytes(b, sizeof(b), s->tree.peak_bytes[MT_PEAK_TOTAL]),
-		(double)(s->end_ns - s->start_ns) / 1e9, s->exit_code);
+		(double)(s->end_ns - s->start_ns) / 1e9, s->exit_code,
+		s->interrupted ? " (interrupted: left out of the statistics)" : "");
 }
 
 void outputs_live(void *ctx, const struct live_sample *ls)
@@ -161,7 +162,8 @@ static int push_run(struct outputs *o, const struct summary *s)
 void outputs_run(struct outputs *o, const struct summary *s)
 {
 	const struct settings *set = o->set;
-	int last = s->run == set->runs;
+	/* A signal to memtrace ends the runs: this one is the last, cut short. */
+	int last = s->run == set->runs || s->interrupted;
 
 	if (set->tasks || set->tasks_csv)
 		tasks_sort(s->rec);
@@ -192,7 +194,9 @@ void outputs_run(struct outputs *o, const struct summary *s)
 		o->failed = 1;
 	if (o->push_url && push_run(o, s))
 		o->failed = 1;
-	if (o->nruns < set->runs) {
+	if (s->interrupted && set->runs > 1) {
+		o->interrupted_run = s->run;
+	} else if (o->nruns < set->runs) {
 		o->peaks[o->nruns] = (double)s->tree.peak_bytes[MT_PEAK_RSS];
 		o->totals[o->nruns] = (double)s->tree.peak_bytes[MT_PEAK_TOTAL];
 		o->walls[o->nruns] = (double)(s->end_ns - s->start_ns) / 1e9;
@@ -262,25 +266,49 @@ static int close_bench_exports(struct outputs *o)
 	return rc;
 }
 
+/* Runs cut short by a signal to memtrace: in "runs", but not in "statistics". */
+static void interrupted_json(struct outputs *o)
+{
+	json_begin_array(&o->jw, "interrupted_runs");
+	if (o->interrupted_run)
+		json_int(&o->jw, NULL, o->interrupted_run);
+	json_end_array(&o->jw);
+}
+
 static void statistics(struct outputs *o)
 {
 	struct stats peak, total, wall;
 
-	stats_compute(o->peaks, (size_t)o->nruns, &peak);
-	stats_compute(o->totals, (size_t)o->nruns, &total);
-	stats_compute(o->walls, (size_t)o->nruns, &wall);
-	fprintf(o->report, "\n  Over %d runs:\n", o->nruns);
-	stats_text(o->report, "Peak RSS (tree):", &peak, 1);
-	stats_text(o->report, "Peak total:", &total, 1);
-	stats_text(o->report, "Wall time:", &wall, 0);
-	if (o->json) {
-		json_end_array(&o->jw);
-		json_begin_object(&o->jw, "statistics");
-		stats_json(&o->jw, "peak_rss_bytes", &peak);
-		stats_json(&o->jw, "peak_total_bytes", &total);
-		stats_json(&o->jw, "wall_s", &wall);
-		json_end_object(&o->jw);
-		json_end_object(&o->jw);
+	if (o->nruns > 0) {
+		stats_compute(o->peaks, (size_t)o->nruns, &peak);
+		stats_compute(o->totals, (size_t)o->nruns, &total);
+		stats_compute(o->walls, (size_t)o->nruns, &wall);
+		fprintf(o->report, "\n  Over %d run%s", o->nruns, o->nruns > 1 ? "s" : "");
+		if (o->interrupted_run)
+			fprintf(o->report, " (run %d, interrupted, is left out)", o->interrupted_run);
+		fprintf(o->report, ":\n");
+		stats_text(o->report, "Peak RSS (tree):", &peak, 1);
+		stats_text(o->report, "Peak total:", &total, 1);
+		stats_text(o->report, "Wall time:", &wall, 0);
+		if (o->json) {
+			json_end_array(&o->jw);
+			interrupted_json(o);
+			json_begin_object(&o->jw, "statistics");
+			stats_json(&o->jw, "peak_rss_bytes", &peak);
+			stats_json(&o->jw, "peak_total_bytes", &total);
+			stats_json(&o->jw, "wall_s", &wall);
+			json_end_object(&o->jw);
+			json_end_object(&o->jw);
+		}
+	} else {
+		if (o->interrupted_run)
+			fprintf(o->report, "\n  No statistics: run %d was interrupted, and no run before it completed\n",
+				o->interrupted_run);
+		if (o->json) {
+			json_end_array(&o->jw);
+			interrupted_json(o);
+			json_end_object(&o->jw);
+		}
 	}
 }
 
@@ -301,13 +329,14 @@ static int finish(struct outfile *f, int complete, char *dropped, size_t len)
 
 int outputs_close(struct outputs *o)
 {
-	int complete = o->nruns > 0, rc = 0;
+	int complete = o->nruns > 0 || o->interrupted_run, rc = 0;
 	char dropped[1024] = "";
 
-	if (o->set && o->set->runs > 1 && complete && !o->set->format)
+	if (o->set && o->set->runs > 1 && !o->set->format) {
 		statistics(o);
-	else if (o->set && o->set->runs > 1 && o->json) {
+	} else if (o->set && o->set->runs > 1 && o->json) {
 		json_end_array(&o->jw);
+		interrupted_json(o);
 		json_end_object(&o->jw);
 	}
 	rc |= finish(&o->json_file, complete, dropped, sizeof(dropped));

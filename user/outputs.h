@@ -44,6 +44,7 @@ struct outputs {
 	FILE *github;
 	struct live_hook live; /* for the session: what follows the run as it goes */
 	int failed;          /* an export could not be written or pushed */
+	int interrupted_run; /* cut short by a signal to memtrace: not in the statistics; 0: none */
 };
 
 /* Opens every output file, before anything runs. Prints one line and returns -1 on failure. */

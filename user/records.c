@@ -41,6 +41,7 @@ void records_free(struct records *r)
 	tdestroy(r->pending_args, free_pending);
 	free(r->procs);
 	free(r->tasks);
+	free(r->staged);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -146,12 +147,39 @@ int records_set_args(struct records *r, uint32_t tgid, const char *args, size_t 
 	return 0;
 }
 
+static int by_identity(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+
+	if (x->p.tgid != y->p.tgid)
+		return x->p.tgid < y->p.tgid ? -1 : 1;
+	return x->p.start_ns < y->p.start_ns ? -1 : x->p.start_ns > y->p.start_ns;
+}
+
+/* A process seen live, then by its exit record: the record wins. */
+static void supersede_staged(struct records *r, const struct mt_proc *p)
+{
+	struct proc_row want, *hit;
+
+	if (!r->staged_sorted || !r->nstaged)
+		return;
+	want.p.tgid = p->tgid;
+	want.p.start_ns = p->start_ns;
+	hit = bsearch(&want, r->staged, r->nstaged, sizeof(*r->staged), by_identity);
+	if (hit)
+		hit->live = 0;
+}
+
 int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 {
 	struct proc_row *row;
 
-	if (!live)
+	if (!live) {
 		r->proc_exits++;
+		supersede_staged(r, p);
+	} else {
+		r->live_procs++;
+	}
 	if (grow((void **)&r->procs, &r->procs_cap, r->nprocs + 1, sizeof(*r->procs)))
 		return -1;
 	row = &r->procs[r->nprocs++];
@@ -161,6 +189,76 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 	row->live = live;
 	row->cmdline = take_args(r, p->tgid);
 	return 0;
+}
+
+void records_stage_clear(struct records *r)
+{
+	r->nstaged = 0;
+	r->staged_sorted = 0;
+}
+
+int records_stage_live(struct records *r, const struct mt_proc *p)
+{
+	struct proc_row *row;
+
+	if (grow((void **)&r->staged, &r->staged_cap, r->nstaged + 1, sizeof(*r->staged)))
+		return -1;
+	row = &r->staged[r->nstaged++];
+	memset(row, 0, sizeof(*row));
+	row->p = *p;
+	row->live = 1;
+	return 0;
+}
+
+void records_stage_seal(struct records *r)
+{
+	if (r->nstaged > 1)
+		qsort(r->staged, r->nstaged, sizeof(*r->staged), by_identity);
+	r->staged_sorted = 1;
+}
+
+size_t records_staged_live(const struct records *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nstaged; i++)
+		n += r->staged[i].live;
+	return n;
+}
+
+int64_t records_unaccounted(const struct records *r, const struct mt_tree *tree)
+{
+	return (int64_t)tree->procs_total - (int64_t)r->proc_exits -
+	       (int64_t)records_staged_live(r) - (int64_t)tree->proc_records_dropped;
+}
+
+int records_commit_staged(struct records *r)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < r->nstaged; i++)
+		if (r->staged[i].live && records_add_proc(r, &r->staged[i].p, 1))
+			err = -1;
+	records_stage_clear(r);
+	return err;
+}
+
+const struct proc_row *records_find_exited(const struct records *r, uint32_t pid)
+{
+	const struct proc_row *best = NULL;
+	size_t i;
+
+	for (i = 0; i < r->nprocs; i++) {
+		const struct proc_row *row = &r->procs[i];
+		uint32_t seen = row->p.ns_tgid ? row->p.ns_tgid : row->p.tgid;
+
+		if (row->live || seen != pid)
+			continue;
+		if (!best || row->p.start_ns < best->p.start_ns)
+			best = row;
+	}
+	return best;
 }
 
 /*

@@ -31,6 +31,16 @@ struct records {
 	uint64_t live_faults;  /* faults of those */
 	uint64_t procs_dropped; /* exited process rows given up to bound memory */
 	void *pending_args;     /* command lines of live processes, by tgid (tsearch tree) */
+	/*
+	 * Processes read live from their slots at the end, not rows yet: an
+	 * exit record that arrives for one of them (same tgid and start)
+	 * supersedes it, so that no process is counted twice.
+	 */
+	struct proc_row *staged;
+	size_t nstaged, staged_cap;
+	int staged_sorted;
+	uint64_t live_procs; /* rows marked live */
+	uint64_t rows_lost;  /* processes neither a row nor counted as dropped */
 };
 
 /* Process rows kept before pruning, and how many of the largest a prune keeps. */
@@ -49,6 +59,26 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live);
  * NUL, len bytes), kept until the process's row is added.
  */
 int records_set_args(struct records *r, uint32_t tgid, const char *args, size_t len);
+/* Collecting the live processes at the end, in rounds until they balance: */
+void records_stage_clear(struct records *r);
+int records_stage_live(struct records *r, const struct mt_proc *p);
+/* From here on, exit records supersede the staged rows they match. */
+void records_stage_seal(struct records *r);
+/* Staged rows not superseded. */
+size_t records_staged_live(const struct records *r);
+/*
+ * Processes of the tree that are neither a row (exited, or staged live) nor
+ * counted as dropped (row limit, exit record that did not fit the ring
+ * buffer): 0 when the collection balances, negative if one was counted twice.
+ */
+int64_t records_unaccounted(const struct records *r, const struct mt_tree *tree);
+/* Makes the staged rows that were not superseded live rows. */
+int records_commit_staged(struct records *r);
+/*
+ * The exited row of the process that pid named (as memtrace's PID namespace
+ * sees it) when it started: of several with that pid, the earliest. NULL if none.
+ */
+const struct proc_row *records_find_exited(const struct records *r, uint32_t pid);
 /* Resolves every row's values at the tree's peaks, given the final tree. */
 void records_finish(struct records *r, const struct mt_tree *tree);
 

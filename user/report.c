@@ -7,6 +7,7 @@
 
 #include "format.h"
 #include "report.h"
+#include "utf8.h"
 
 /* Labels and values in 80 columns: values start at column 24. */
 #define LABEL "  %-21s "
@@ -53,6 +54,8 @@ static void print_status(FILE *f, const struct summary *s)
 {
 	if (s->command && s->timed_out)
 		fprintf(f, LABEL "%s\n", "Ended:", "--duration ran out: the command was sent SIGTERM");
+	else if (s->command && s->interrupted)
+		fprintf(f, LABEL "%s\n", "Ended:", "interrupted: a signal to memtrace, passed to the command");
 	if (s->command && s->exited) {
 		if (WIFEXITED(s->wait_status))
 			fprintf(f, LABEL "%d\n", "Exit status:", WEXITSTATUS(s->wait_status));
@@ -98,11 +101,12 @@ static void print_lost(FILE *f, const struct summary *s)
 		format_count(a, sizeof(a), (int64_t)s->tree.events),
 		format_count(b, sizeof(b), (int64_t)lost));
 	if (lost)
-		fprintf(f, LABEL "ringbuf %llu, map full %llu"
-			", lock %llu, recursion %llu, no memory %llu\n",
+		fprintf(f, LABEL "ringbuf %llu, map full %llu, lock %llu"
+			", recursion %llu, no memory %llu, rows %llu\n",
 			"", s->tree.ringbuf_drops, s->tree.map_full, s->tree.lock_fails,
 			(unsigned long long)s->recursion_misses,
-			(unsigned long long)s->record_failures);
+			(unsigned long long)s->record_failures,
+			(unsigned long long)s->rec->rows_lost);
 }
 
 /* Forked workers: their RSS sum counts each shared page in every process. */
@@ -127,11 +131,12 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 	const struct records *r = s->rec;
 	size_t i, shown = all ? r->nprocs : (size_t)top;
 	char peak[32], at[32], kern[32], ms[32], cmdline[MT_ARGS_LEN + 32];
+	char name[3 * MT_COMM_LEN + 1];
 
 	if (shown > r->nprocs)
 		shown = r->nprocs;
-	fprintf(f, "\n  Processes by peak RSS (%zu of %zu%s):\n", shown, r->nprocs,
-		shown < r->nprocs ? "; -v for all" : "");
+	fprintf(f, "\n  Processes by peak RSS (%zu of %zu%s; PPID: parent at exit, or now if running):\n",
+		shown, r->nprocs, shown < r->nprocs ? "; -v for all" : "");
 	if (r->procs_dropped)
 		fprintf(f, "  (%llu more short-lived processes were not kept, to bound memtrace's memory)\n",
 			(unsigned long long)r->procs_dropped);
@@ -151,6 +156,7 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 			snprintf(exit_s, sizeof(exit_s), "sig %d", WTERMSIG(row->p.exit_code));
 		else
 			snprintf(exit_s, sizeof(exit_s), "%d", WEXITSTATUS(row->p.exit_code));
+		utf8_clean(name, sizeof(name), row->p.comm, MT_COMM_LEN);
 		format_bytes(peak, sizeof(peak), mem_rss_bytes(&row->p.own_peak, s->si->page_size));
 		format_bytes(at, sizeof(at), mem_rss_bytes(&row->at_peak[MT_PEAK_RSS], s->si->page_size));
 		format_bytes(kern, sizeof(kern), row->p.own_peak_kernel_bytes);
@@ -161,10 +167,10 @@ static void print_processes(FILE *f, const struct summary *s, int top, int all)
 				kern, row->p.peak_threads, row->p.faults, exit_s,
 				row->cmdline && *row->cmdline
 					? format_script(cmdline, sizeof(cmdline), row->cmdline)
-					: row->p.comm);
+					: name);
 		else
-			fprintf(f, "  %7u %8s %8s %8s %7lld %9llu %7s %.16s\n", row->p.tgid, peak, at,
-				kern, row->p.peak_threads, row->p.faults, exit_s, row->p.comm);
+			fprintf(f, "  %7u %8s %8s %8s %7lld %9llu %7s %s\n", row->p.tgid, peak, at,
+				kern, row->p.peak_threads, row->p.faults, exit_s, name);
 	}
 }
 
@@ -202,8 +208,8 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 			format_bytes(b, sizeof(b), mem_kernel_bytes(tp, s->thread_bytes)));
 	}
 
-	fprintf(f, LABEL "%llu total, at most %lld at once, %lld still running\n",
-		"Processes:", t->procs_total, t->procs_peak, t->procs_live);
+	fprintf(f, LABEL "%llu total, at most %lld at once, %llu still running\n",
+		"Processes:", t->procs_total, t->procs_peak, (unsigned long long)s->rec->live_procs);
 	fprintf(f, LABEL "%llu total, at most %lld at once, %llu exits seen\n",
 		"Threads:", t->threads_total, t->threads_peak,
 		(unsigned long long)s->tree.threads_exited);

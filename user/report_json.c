@@ -153,9 +153,11 @@ void report_json_write(struct json *jw, const char *key, const struct summary *s
 	json_begin_object(&j, "processes");
 	json_uint(&j, "total", t->procs_total);
 	json_int(&j, "peak_concurrent", t->procs_peak);
-	json_int(&j, "still_running", t->procs_live);
+	json_uint(&j, "still_running", s->rec->live_procs);
 	json_uint(&j, "exits_seen", s->rec->proc_exits);
 	json_uint(&j, "rows_not_kept", s->rec->procs_dropped);
+	json_uint(&j, "records_dropped", t->proc_records_dropped);
+	json_uint(&j, "rows_lost", s->rec->rows_lost);
 	json_end_object(&j);
 	json_begin_object(&j, "threads");
 	json_uint(&j, "total", t->threads_total);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "collect.h"
 #include "exitcodes.h"
 #include "format.h"
 #include "session.h"
@@ -262,6 +263,11 @@ static int start_command(struct session *ss)
 		fprintf(stderr, "memtrace: cannot start '%s': %s\n", set->command[0], strerror(errno));
 		return MT_EXIT_FAILURE;
 	}
+	if (guard_start(&ss->guard, ss->child.pid)) {
+		fprintf(stderr, "memtrace: cannot guard '%s': %s\n", set->command[0], strerror(errno));
+		launch_abort(&ss->child);
+		return MT_EXIT_FAILURE;
+	}
 	if (tracer_open(&ss->tracer, set, &ss->rec)) {
 		launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;
@@ -344,18 +350,28 @@ static int exit_code_of(const struct session *ss)
 	return MT_EXIT_FAILURE;
 }
 
+/*
+ * The command's end is its own exit, the time in its exit record, not when
+ * memtrace reaped it: memtrace may have been stopped (SIGSTOP) or busy in
+ * between. Without the record (dropped), the reaping time.
+ */
+static uint64_t command_end_ns(const struct session *ss, uint64_t reaped_ns)
+{
+	const struct proc_row *root = records_find_exited(&ss->rec, (uint32_t)ss->child.pid);
+
+	if (root && root->p.exit_ns > ss->sum.start_ns && root->p.exit_ns <= reaped_ns)
+		return root->p.exit_ns;
+	return reaped_ns;
+}
+
 static void collect(struct session *ss)
 {
 	struct summary *s = &ss->sum;
-	uint64_t live_faults;
+	uint64_t reaped_ns = now_ns();
 
-	/* First the pass that applies exits whose lock had failed: their records come next. */
-	tracer_live_faults(&ss->tracer, &live_faults);
-	tracer_consume(&ss->tracer);
-	s->end_ns = now_ns();
-	sample_sharing(ss, s->end_ns);
-	tracer_read_tree(&ss->tracer, &s->tree);
-	tracer_collect_live(&ss->tracer);
+	sample_sharing(ss, reaped_ns);
+	collect_rows(&ss->tracer, &s->tree);
+	s->end_ns = ss->set->command ? command_end_ns(ss, reaped_ns) : reaped_ns;
 	s->recursion_misses = tracer_recursion_misses(&ss->tracer);
 	s->record_failures = ss->tracer.record_failures;
 	s->si = &ss->tracer.si;
@@ -365,8 +381,9 @@ static void collect(struct session *ss)
 	records_finish(&ss->rec, &s->tree);
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);
+	/* The final state as collected, after the command's end: the last row. */
 	if (ss->ts)
-		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults);
+		ts_end_run(ss->ts, now_ns(), &s->tree, s->faults);
 }
 
 int session_run(struct session *ss, int run)
@@ -378,6 +395,7 @@ int session_run(struct session *ss, int run)
 	memset(&ss->sum, 0, sizeof(ss->sum));
 	ss->child.pid = -1;
 	ss->child.go_fd = ss->child.err_fd = -1;
+	ss->guard.pid = ss->guard.wr = -1;
 	ss->pidfd = -1;
 	ss->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ss->epfd < 0) {
@@ -424,6 +442,7 @@ void session_end(struct session *ss)
 	free(ss->procs);
 	ss->procs = NULL;
 	ss->procs_cap = 0;
+	guard_stop(&ss->guard);
 	tracer_close(&ss->tracer);
 	records_free(&ss->rec);
 	if (ss->pidfd >= 0)

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include "guard.h"
 #include "launch.h"
 #include "live.h"
 #include "options.h"
@@ -35,6 +36,7 @@ struct session {
 	struct records rec;
 	struct summary sum;
 	struct child child;
+	struct guard guard;       /* kills the command if memtrace dies */
 	int pidfd;
 	int epfd;
 };

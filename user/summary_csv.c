@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <string.h>
 #include <sys/wait.h>
 
 #include "summary_csv.h"
+#include "utf8.h"
 
 void summary_csv_header(FILE *f)
 {
@@ -20,20 +22,16 @@ void summary_csv_header(FILE *f)
 	}
 }
 
+/* The command line in one quoted field, as valid UTF-8 on one line. */
 static void csv_string(FILE *f, char **argv, int argc)
 {
 	int i;
-	const char *p;
 
 	fputc('"', f);
 	for (i = 0; i < argc; i++) {
 		if (i)
 			fputc(' ', f);
-		for (p = argv[i]; *p; p++) {
-			if (*p == '"')
-				fputc('"', f);
-			fputc(*p == '\n' ? ' ' : *p, f);
-		}
+		utf8_write_csv(f, argv[i], strlen(argv[i]));
 	}
 	fputc('"', f);
 }

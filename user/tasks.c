@@ -3,6 +3,7 @@
 
 #include "format.h"
 #include "tasks.h"
+#include "utf8.h"
 
 static int by_process_then_start(const void *a, const void *b)
 {
@@ -53,7 +54,7 @@ void tasks_print_text(FILE *f, const struct summary *s, size_t limit)
 {
 	const struct records *r = s->rec;
 	size_t i, shown = r->ntasks < limit ? r->ntasks : limit;
-	char a[32], b[32], c[32], d[32], k[32], ms1[32], ms2[32];
+	char a[32], b[32], c[32], d[32], k[32], ms1[32], ms2[32], name[3 * MT_COMM_LEN + 1];
 
 	fprintf(f, "\n  Tasks: %zu threads, by process then start (%zu shown%s):\n", r->ntasks, shown,
 		shown < r->ntasks ? "; --tasks-csv FILE for all" : "");
@@ -77,21 +78,16 @@ void tasks_print_text(FILE *f, const struct summary *s, size_t limit)
 				format_bytes(k, sizeof(k), p->p.own_peak_kernel_bytes));
 		else
 			fprintf(f, " %10s %10s %10s %10s %10s", "", "", "", "", "");
-		fprintf(f, "  %.16s\n", t->comm);
+		utf8_clean(name, sizeof(name), t->comm, MT_COMM_LEN);
+		fprintf(f, "  %s\n", name);
 	}
 }
 
+/* Quoted, as valid UTF-8: a comm can hold commas, quotes, any byte. */
 static void csv_comm(FILE *f, const char *comm)
 {
-	int i;
-
-	/* Quoted, with quotes doubled: a comm can hold commas or quotes. */
 	fputc('"', f);
-	for (i = 0; i < MT_COMM_LEN && comm[i]; i++) {
-		if (comm[i] == '"')
-			fputc('"', f);
-		fputc(comm[i], f);
-	}
+	utf8_write_csv(f, comm, MT_COMM_LEN);
 	fputc('"', f);
 }
 

@@ -285,27 +285,42 @@ int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const str
 	return n;
 }
 
-static void add_live_proc(void *ctx, const struct mt_proc *p)
+int tracer_refresh_tasks(struct tracer *t)
+{
+	int err = run_iterator_pass(t);
+
+	if (err < 0)
+		t->record_failures++;
+	return err < 0 ? err : 0;
+}
+
+static void stage_live_proc(void *ctx, const struct mt_proc *p)
 {
 	struct tracer *t = ctx;
 
-	if (records_add_proc(t->rec, p, 1))
+	if (records_stage_live(t->rec, p))
 		t->record_failures++;
 }
 
-int tracer_collect_live(struct tracer *t)
+int tracer_stage_live_procs(struct tracer *t)
+{
+	records_stage_clear(t->rec);
+	/* A dead process sends its exit record: only live ones are staged. */
+	tracer_for_each_proc(t, stage_live_proc, t);
+	records_stage_seal(t->rec);
+	return 0;
+}
+
+int tracer_collect_live_tasks(struct tracer *t)
 {
 	int tfd = bpf_map__fd(t->skel->maps.tasks);
+	size_t first_live = t->rec->nprocs - t->rec->live_procs;
 	__u32 key, next, *prev = NULL;
-	size_t first_live = t->rec->nprocs;
 	struct mt_task task;
 
-	if (run_iterator_pass(t) < 0)
-		t->record_failures++;
-	tracer_for_each_proc(t, add_live_proc, t);
+	/* The live rows are the last ones added. */
 	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
 	      by_tgid);
-	prev = NULL;
 	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(tfd, &next, &task) == 0) {
 			struct proc_row want, *row;
@@ -325,19 +340,26 @@ int tracer_collect_live(struct tracer *t)
 	return 0;
 }
 
+struct pid_list {
+	pid_t *pids;
+	int n, max;
+};
+
+/* The pid /proc shows here: memtrace's own namespace's. */
+static void add_live_pid(void *ctx, const struct mt_proc *p)
+{
+	struct pid_list *l = ctx;
+
+	if (l->n < l->max)
+		l->pids[l->n++] = (pid_t)(p->ns_tgid ? p->ns_tgid : p->tgid);
+}
+
 int tracer_live_pids(const struct tracer *t, pid_t *pids, int max)
 {
-	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0;
-	__u64 slots = t->skel->bss->slots_used;
-	struct mt_proc p;
-	__u32 slot;
+	struct pid_list l = { pids, 0, max };
 
-	if (slots > bpf_map__max_entries(t->skel->maps.procs))
-		slots = bpf_map__max_entries(t->skel->maps.procs);
-	for (slot = 0; slot < slots && n < max; slot++)
-		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD))
-			pids[n++] = (pid_t)p.tgid;
-	return n;
+	tracer_for_each_proc(t, add_live_pid, &l);
+	return l.n;
 }
 
 uint64_t tracer_recursion_misses(const struct tracer *t)

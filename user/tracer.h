@@ -34,6 +34,8 @@ int tracer_epoll_fd(const struct tracer *t);
 /* Takes every record waiting in the ring buffer. */
 int tracer_consume(struct tracer *t);
 int tracer_read_tree(const struct tracer *t, struct mt_tree *out);
+/* Brings live tasks' fault counts up to date (and adds any task not yet followed). */
+int tracer_refresh_tasks(struct tracer *t);
 /*
  * Calls fn with a copy of every process followed now, live ones only.
  * Returns how many.
@@ -41,11 +43,16 @@ int tracer_read_tree(const struct tracer *t, struct mt_tree *out);
 int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const struct mt_proc *p),
 			 void *ctx);
 /*
- * Adds the processes and threads still followed to the records, as live,
- * with their fault counts brought up to date.
+ * Stages every live process in its slot (records_stage_live), then seals the
+ * stage: exit records consumed from then on supersede what they match.
  */
-int tracer_collect_live(struct tracer *t);
-/* The processes followed and alive now: up to max tgids into pids; returns how many. */
+int tracer_stage_live_procs(struct tracer *t);
+/*
+ * Adds the threads still followed to the records, as live, and their fault
+ * counts to their live process rows (which must be the last rows added).
+ */
+int tracer_collect_live_tasks(struct tracer *t);
+/* The processes followed and alive now: up to max pids (as /proc shows them) into pids; returns how many. */
 int tracer_live_pids(const struct tracer *t, pid_t *pids, int max);
 /* Events that the kernel skipped because a program was already running on that CPU. */
 uint64_t tracer_recursion_misses(const struct tracer *t);

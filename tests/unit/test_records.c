@@ -185,6 +185,46 @@ static void command_lines(void **state)
 	records_free(&r);
 }
 
+static void exit_record_supersedes_live_row(void **state)
+{
+	struct records r;
+	struct mt_tree tree;
+	struct mt_proc a = proc(10), b = proc(11), old_b = proc(11), gone = proc(12);
+
+	(void)state;
+	memset(&tree, 0, sizeof(tree));
+	a.start_ns = 100;
+	b.start_ns = 200;
+	old_b.start_ns = 50; /* an earlier process with b's pid: not b */
+	gone.start_ns = 300;
+	tree.procs_total = 5;
+	tree.proc_records_dropped = 1;
+	records_init(&r, 0);
+	records_add_proc(&r, &old_b, 0);
+	records_stage_live(&r, &a);
+	records_stage_live(&r, &b);
+	records_stage_seal(&r);
+	assert_int_equal(records_staged_live(&r), 2);
+	/* old_b + a + b + one dropped record: one process (gone) is missing. */
+	assert_int_equal(records_unaccounted(&r, &tree), 1);
+	/* b exits after the scan read it: counted once, as exited. */
+	records_add_proc(&r, &b, 0);
+	assert_int_equal(records_staged_live(&r), 1);
+	assert_int_equal(records_unaccounted(&r, &tree), 1);
+	records_add_proc(&r, &gone, 0);
+	assert_int_equal(records_unaccounted(&r, &tree), 0);
+	/* Counted twice shows as negative, never as balanced. */
+	tree.procs_total = 3;
+	assert_int_equal(records_unaccounted(&r, &tree), -2);
+	assert_int_equal(records_commit_staged(&r), 0);
+	assert_int_equal(r.nprocs, 4);
+	assert_int_equal(r.live_procs, 1);
+	assert_int_equal(r.procs[3].p.tgid, 10);
+	assert_int_equal(r.procs[3].live, 1);
+	assert_int_equal(r.nstaged, 0);
+	records_free(&r);
+}
+
 static void byte_sums(void **state)
 {
 	struct mt_mem m = mem(3, 2, 4);
@@ -203,6 +243,7 @@ int main(void)
 		cmocka_unit_test(tasks_kept_only_when_asked),
 		cmocka_unit_test(sorted_by_own_peak),
 		cmocka_unit_test(pruning_keeps_what_the_report_needs),
+		cmocka_unit_test(exit_record_supersedes_live_row),
 		cmocka_unit_test(byte_sums),
 		cmocka_unit_test(command_lines),
 	};
