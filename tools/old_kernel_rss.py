@@ -8,13 +8,14 @@ memtrace run (one run only: --runs 1).
 
 Before Linux 6.2 ("mm: convert mm's rss stats into percpu_counter"), a
 thread's own page faults changed a counter cached in its task_struct
-(SPLIT_RSS_COUNTING); the cache went into the process's RSS only on the
-fault that found more than 64 faults since the last flush (mm/memory.c
-check_sync_rss_stat: "sync counter once per 64 page faults", checked
-before the fault is counted) and when the thread exited. So a thread that
-made k faults still held the pages of its last ((k - 1) mod 65) + 1 faults
-in its own cache, out of every RSS figure (/proc, getrusage, time, ps), as
-long as it lived. A sleeping thread of a benchmark keeps them for its whole
+(SPLIT_RSS_COUNTING); the cache went into the process's RSS only when the
+thread exited, or at a fault whose check found the event count past 64
+(mm/memory.c check_sync_rss_stat: `if (events++ > 64) sync_mm_rss()`,
+which zeroes the count, before the fault adds its own page). The first
+flush comes at a thread's 66th fault, the next ones every 66 faults. So a
+thread that made k faults still held the pages of its last k (k <= 65) or
+((k - 66) mod 66) + 1 faults in its own cache, out of every RSS figure
+(/proc, getrusage, time, ps), as long as it lived. A sleeping thread of a benchmark keeps them for its whole
 sleep.
 
 memtrace counts each thread's faults (page_faults in the per-task table)
@@ -30,12 +31,14 @@ import sys
 
 MIB = 1024 * 1024
 PAGE = 4096
-FLUSH_AFTER = 65  # faults kept in a task's cache at most (events > 64 flushes)
+FIRST_FLUSH = 66  # the fault that first finds events > 64, and the period after it
 
 
 def unflushed(faults):
     """Pages of the last faults still in a task's cache after `faults` faults."""
-    return 0 if faults <= 0 else (faults - 1) % FLUSH_AFTER + 1
+    if faults < FIRST_FLUSH:
+        return max(faults, 0)
+    return (faults - FIRST_FLUSH) % FIRST_FLUSH + 1
 
 
 def alive_at(rows, t_ms):
