@@ -142,7 +142,7 @@ def bench_execs_what_workloads_run_execs(c):
     check(names, "no workload is built")
     for name in names:
         # Elixir's command line depends on N (+P above 262,144 tasks).
-        for n in ((1, 300000) if name == "elixir" else (1,)):
+        for n in ((1, 300000) if name.startswith("elixir") else (1,)):
             got = exec_of_run(wl, name, n, 30)
             want = wl.argv(name, n, 30)
             # An interpreter that is itself a script shows as "sh SCRIPT ARGS".
