@@ -68,6 +68,7 @@ static void write_process(struct json *j, const struct proc_row *row, const stru
 		json_null(j, "cmdline");
 	json_int(j, "live", row->live);
 	json_int(j, "attached", !!(p->flags & MT_PROC_ATTACHED));
+	json_int(j, "shared_vm", !!(p->flags & MT_PROC_SHARED_VM));
 	json_int(j, "start_rss_bytes", p->first_rss_pages * (int64_t)s->si->page_size);
 	json_double(j, "start_ms", ms_since_start(s, p->start_ns));
 	if (row->live)
