@@ -198,6 +198,9 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 	snprintf(buf, sizeof(buf), " at %s ms", format_ms(ms, sizeof(ms), summary_since_start(s, t->kernel_peak_ns)));
 	print_size_line(f, "Peak kernel memory:", t->kernel_peak_bytes, buf);
 	print_kernel_breakdown(f, &t->kernel_peak_mem, s);
+	if (all)
+		fprintf(f, LABEL "%s\n", "",
+			"(page tables: VmPTE, up to 1 s late after zero-page reads: memtrace(1))");
 	snprintf(buf, sizeof(buf), " at %s ms", format_ms(ms, sizeof(ms), summary_since_start(s, t->peak_ns[MT_PEAK_TOTAL])));
 	print_size_line(f, "Peak total:", t->peak_bytes[MT_PEAK_TOTAL], buf);
 	{
