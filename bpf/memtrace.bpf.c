@@ -67,6 +67,13 @@ struct {
 } scratch SEC(".maps");
 
 __u64 iter_added;  /* tasks the task iterator added in its last pass */
+/*
+ * 1 while user space attaches (roots, their threads and descendants); 0 for
+ * the refresh passes, which add only threads of followed processes (io_uring
+ * workers fire no fork event before 6.x's task_newtask is seen): a process
+ * refused once for want of a slot is not tried, and counted, again.
+ */
+__u32 iter_adopt;
 __u64 iter_faults; /* faults of the followed live tasks it saw in that pass */
 
 static __always_inline __u64 faults_of(struct task_struct *t)
@@ -628,7 +635,7 @@ int track_existing(struct bpf_iter__task *ctx)
 	ns_tgid = ns_tgid_of(t);
 	root_flags = bpf_map_lookup_elem(&roots, &ns_tgid);
 	ptgid = BPF_CORE_READ(t, real_parent, tgid);
-	if (!root_flags && !lookup_proc(tgid, NULL) && !lookup_proc(ptgid, NULL))
+	if (!root_flags && !lookup_proc(tgid, NULL) && !(iter_adopt && lookup_proc(ptgid, NULL)))
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (track_task(t, NULL, root_flags ? *root_flags : MT_PROC_ATTACHED, now,

@@ -207,6 +207,7 @@ int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int fl
 		}
 	}
 	/* A pass may find a child before its parent is followed: repeat until quiet. */
+	t->skel->bss->iter_adopt = 1;
 	for (passes = 0; passes < 1000; passes++) {
 		t->skel->bss->iter_added = 0;
 		err = run_iterator_pass(t);
@@ -218,6 +219,7 @@ int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int fl
 			break;
 		added += (int)t->skel->bss->iter_added;
 	}
+	t->skel->bss->iter_adopt = 0;
 	for (i = 0; i < n; i++) {
 		key = (__u32)pids[i];
 		bpf_map_delete_elem(roots_fd, &key);
