@@ -27,6 +27,11 @@ struct mt_change {
 	__u32 rss_event;    /* an rss_stat update: skipped before the first exec */
 };
 
+/* --limit, in limit.h: whether a change took the tree above it; who gets the signal. */
+static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *p,
+				       const struct mt_mem *before, __u32 tgid, __u64 now);
+static __always_inline void signal_over_limit(void);
+
 static __always_inline struct mt_tree_slot *tree_slot(void)
 {
 	__u32 zero = 0;
@@ -132,7 +137,7 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 	struct mt_tree_slot *slot = tree_slot();
 	struct mt_tree *t;
 	struct mt_mem before;
-	int applied = 0;
+	int applied = 0, over = 0;
 
 	if (!slot)
 		return 0;
@@ -175,6 +180,8 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 	}
 	t->events++;
 	check_peaks(t, p, now);
+	if (limit_bytes)
+		over = check_limit(t, p, &before, tgid, now);
 	if (gen_out) {
 		gen_out[0] = t->gen[0];
 		gen_out[1] = t->gen[1];
@@ -182,6 +189,9 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 	applied = 1;
 unlock:
 	bpf_res_spin_unlock(&slot->lock);
+	/* No helper may run under the lock: the signal goes after it. */
+	if (over)
+		signal_over_limit();
 	return applied;
 }
 

@@ -3,6 +3,7 @@
 #define MT_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MT_MAX_PIDS 64
@@ -28,6 +29,11 @@ struct settings {
 	unsigned long ringbuf_bytes;
 	const char *user;          /* -u: run the command as this user */
 	double duration_s;         /* --duration; 0: none */
+	bool wait;                 /* --wait: until the tree's last process ends */
+	bool cgroup;               /* --cgroup: run in a memory cgroup, report its peak */
+	uint64_t limit_bytes;      /* --limit; 0: none */
+	int limit_kind;            /* MT_LIMIT_RSS or MT_LIMIT_TOTAL */
+	int limit_signal;          /* --limit-signal */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
 	bool exit_now;             /* --help or --version was handled */
 };

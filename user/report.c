@@ -160,6 +160,7 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 			format_bytes(b, sizeof(b), mem_kernel_bytes(tp, s->thread_bytes)));
 	}
 
+	report_limits_text(f, s);
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %lld still running\n",
 		"Processes:", t->procs_total, t->procs_peak, t->procs_live);
 	fprintf(f, LABEL "%llu" " total, %lld peak concurrent, %llu exits seen\n",

@@ -12,6 +12,7 @@
 
 #include "attach.h"
 #include "exitcodes.h"
+#include "limit.h"
 #include "session.h"
 
 #define POLL_MS 100
@@ -40,7 +41,8 @@ static void handle_signal(struct session *ss)
 
 	while (read(ss->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		ss->stop = 1;
-		if (ss->set->command)
+		/* Once reaped (--wait), its pid may be another process's. */
+		if (ss->set->command && !ss->sum.exited)
 			kill(ss->child.pid, (int)si.ssi_signo);
 		else
 			ss->sum.interrupted = 1;
@@ -82,6 +84,43 @@ static void sample(struct session *ss, struct sampler *sm, uint64_t now)
 	ts_sample(ss->ts, now - ss->sum.start_ns, &t, t.faults + sm->live_faults);
 }
 
+/*
+ * Once the kernel side has seen the tree cross --limit, the rest of the tree
+ * is ended: every process still in it, at every pass until none is left.
+ */
+static void enforce_limit(struct session *ss, const struct mt_tree *t)
+{
+	if (!t->limit_ns)
+		return;
+	if (!ss->limit_seen_ns)
+		ss->limit_seen_ns = now_ns();
+	ss->sum.limit_ended += limit_end_tree(&ss->tracer);
+}
+
+/* The run is over: the command exited (or, with --wait or after --limit, its whole tree). */
+static int run_ended(struct session *ss)
+{
+	struct mt_tree t;
+	int whole_tree = ss->set->wait || ss->limit_seen_ns;
+
+	if (tracer_read_tree(&ss->tracer, &t))
+		return 0;
+	if (ss->set->limit_bytes)
+		enforce_limit(ss, &t);
+	if (ss->set->command) {
+		if (!ss->sum.exited && !reap_child(ss))
+			return 0;
+		if (!whole_tree || ss->sum.interrupted)
+			return 1;
+	} else if (ss->sum.interrupted) {
+		return 1;
+	}
+	/* Processes that do not die within 5 s of SIGKILL (uninterruptible sleep) are left. */
+	if (ss->limit_seen_ns && now_ns() > ss->limit_seen_ns + 5000000000ULL)
+		return 1;
+	return t.procs_live <= 0;
+}
+
 /* Waits for the end: the command's exit, or (attached) every process gone, a signal, --duration. */
 static int wait_for_end(struct session *ss)
 {
@@ -104,13 +143,13 @@ static int wait_for_end(struct session *ss)
 		if (deadline && now >= deadline) {
 			deadline = 0;
 			ss->sum.timed_out = 1;
-			if (!ss->set->command)
+			if (!ss->set->command || ss->sum.exited)
 				return 0;
 			/* As timeout(1) does: TERM, and KILL if it lingers. */
 			kill(ss->child.pid, SIGTERM);
 			kill_at = now + 5000000000ULL;
 		}
-		if (kill_at && now >= kill_at) {
+		if (kill_at && now >= kill_at && !ss->sum.exited) {
 			kill(ss->child.pid, SIGKILL);
 			kill_at = 0;
 		}
@@ -130,17 +169,8 @@ static int wait_for_end(struct session *ss)
 			if (evs[i].data.fd == ss->sigfd)
 				handle_signal(ss);
 		}
-		if (ss->set->command) {
-			if (reap_child(ss))
-				return 0;
-		} else {
-			struct mt_tree t;
-
-			if (ss->sum.interrupted)
-				return 0;
-			if (tracer_read_tree(&ss->tracer, &t) == 0 && t.procs_live <= 0)
-				return 0;
-		}
+		if (run_ended(ss))
+			return 0;
 	}
 }
 
@@ -150,8 +180,17 @@ static int start_command(struct session *ss)
 	const struct settings *set = ss->set;
 	int err;
 
+	if (set->cgroup && memcg_create(&ss->memcg))
+		return MT_EXIT_FAILURE;
 	if (launch_prepare(&ss->child, set->command, &ss->child_mask, ss->as)) {
 		fprintf(stderr, "memtrace: cannot start '%s': %s\n", set->command[0], strerror(errno));
+		return MT_EXIT_FAILURE;
+	}
+	/* In its group before it execs: everything the command charges is counted there. */
+	if (set->cgroup && (err = memcg_enter(&ss->memcg, ss->child.pid))) {
+		fprintf(stderr, "memtrace: cannot put the command in %s: %s\n", ss->memcg.path,
+			strerror(-err));
+		launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;
 	}
 	if (tracer_open(&ss->tracer, set, &ss->rec)) {
@@ -163,6 +202,8 @@ static int start_command(struct session *ss)
 		launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;
 	}
+	if (set->limit_bytes)
+		tracer_arm_limit(&ss->tracer);
 	ss->sum.start_ns = now_ns();
 	err = launch_release(&ss->child, &stage);
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
@@ -202,6 +243,8 @@ static int start_attach(struct session *ss)
 		fprintf(stderr, "memtrace: cannot attach: the processes exited before they could be followed\n");
 		return MT_EXIT_FAILURE;
 	}
+	if (set->limit_bytes && limit_check_attach(&ss->tracer, set))
+		return MT_EXIT_FAILURE;
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
 	return 0;
 }
@@ -212,6 +255,8 @@ static int exit_code_of(const struct session *ss)
 
 	if (ss->set->strict && summary_lost(&ss->sum))
 		return MT_EXIT_LOST;
+	if (ss->sum.tree.limit_ns)
+		return MT_EXIT_LIMIT;
 	if (!ss->set->command)
 		return MT_EXIT_OK;
 	if (WIFEXITED(st))
@@ -238,6 +283,8 @@ static void collect(struct session *ss)
 	records_finish(&ss->rec, &s->tree);
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);
+	if (ss->memcg.version && memcg_read_peak(ss->memcg.version, ss->memcg.path, &s->cg))
+		s->cg.version = 0;
 	if (ss->ts)
 		ts_end_run(ss->ts, s->end_ns, &s->tree, s->faults, s->start_ns);
 }
@@ -266,6 +313,12 @@ int session_run(struct session *ss, int run)
 	ss->sum.npids = set->npids;
 	ss->sum.rec = &ss->rec;
 	ss->sum.startup_ns = now_ns();
+	ss->sum.limit_bytes = set->limit_bytes;
+	ss->sum.limit_kind = set->limit_kind;
+	ss->sum.limit_signal = set->limit_signal;
+	ss->sum.waited = set->wait;
+	ss->limit_seen_ns = 0;
+	memset(&ss->memcg, 0, sizeof(ss->memcg));
 
 	rc = set->command ? start_command(ss) : start_attach(ss);
 	if (rc)
@@ -284,6 +337,11 @@ int session_run(struct session *ss, int run)
 
 void session_end(struct session *ss)
 {
+	int err;
+
+	if (ss->memcg.version && (err = memcg_remove(&ss->memcg)))
+		fprintf(stderr, "memtrace: cannot remove %s: %s\n", ss->memcg.path, strerror(-err));
+	ss->memcg.version = 0;
 	tracer_close(&ss->tracer);
 	records_free(&ss->rec);
 	if (ss->pidfd >= 0)

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include "cgroup.h"
 #include "launch.h"
 #include "options.h"
 #include "records.h"
@@ -27,6 +28,8 @@ struct session {
 	struct child child;
 	int pidfd;
 	int epfd;
+	uint64_t limit_seen_ns;   /* when user space saw the tree cross --limit; 0: not */
+	struct memcg memcg;       /* --cgroup: the run's group (version 0: none) */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "records.h"
 #include "sysinfo.h"
 
@@ -34,6 +35,12 @@ struct summary {
 	uint64_t faults;         /* page faults of the tree, live threads included */
 	uint64_t self_hwm_bytes; /* memtrace's own peak RSS */
 	uint64_t self_rss_bytes;
+	uint64_t limit_bytes;    /* --limit; 0: none (the crossing is in tree.limit_*) */
+	int limit_kind;
+	int limit_signal;
+	int limit_ended;         /* processes memtrace SIGKILLed after the crossing */
+	int waited;              /* --wait: followed to the last process */
+	struct memcg_peak cg;    /* --cgroup */
 };
 
 /* Lost events of every kind, summed. */

@@ -108,6 +108,9 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->task_records = rec->keep_tasks;
 	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
 	skel->rodata->max_procs = (unsigned int)s->max_procs;
+	skel->rodata->limit_bytes = (__s64)s->limit_bytes;
+	skel->rodata->limit_kind = (__u32)s->limit_kind;
+	skel->rodata->limit_signal = (__u32)s->limit_signal;
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
@@ -269,6 +272,31 @@ int tracer_collect_live(struct tracer *t)
 		}
 		key = next;
 		prev = &key;
+	}
+	return 0;
+}
+
+void tracer_arm_limit(struct tracer *t)
+{
+	t->skel->bss->limit_armed = 1;
+}
+
+int tracer_for_each_live_proc(struct tracer *t, int (*fn)(pid_t pid, void *ctx), void *ctx)
+{
+	int pfd = bpf_map__fd(t->skel->maps.procs);
+	__u64 slots = t->skel->bss->slots_used;
+	struct mt_proc p;
+	__u32 slot;
+
+	if (slots > bpf_map__max_entries(t->skel->maps.procs))
+		slots = bpf_map__max_entries(t->skel->maps.procs);
+	for (slot = 0; slot < slots; slot++) {
+		/* A free slot has tgid 0. */
+		if (bpf_map_lookup_elem(pfd, &slot, &p) || !p.tgid || (p.flags & MT_PROC_DEAD))
+			continue;
+		/* ns_tgid is the pid as memtrace sees it, where the kernel side fills it in. */
+		if (fn((pid_t)(p.ns_tgid ? p.ns_tgid : p.tgid), ctx))
+			return 1;
 	}
 	return 0;
 }
