@@ -2,9 +2,10 @@
 /*
  * --limit, enforced where the tree's sums change: the change that takes the
  * tree's RSS (or RSS + kernel memory) above the limit is recorded once, and
- * every change that grows the tree while it is above gets the task that made
- * it signalled at once, before it returns to user space. User space then ends
- * the rest of the tree.
+ * from then on every change that grows the tree (a fault, a fork) gets the
+ * task that made it signalled at once, before it returns to user space, even
+ * if the tree has meanwhile fallen below as its processes die: the tree is
+ * being ended. User space then ends the processes that do not grow.
  */
 #ifndef MT_BPF_LIMIT_H
 #define MT_BPF_LIMIT_H
@@ -23,8 +24,8 @@ static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *
 	if (!limit_armed)
 		return 0;
 	used = limit_usage(&t->cur);
-	/* A change that frees memory is never punished, even above the limit. */
-	if (used <= limit_bytes || limit_usage(&p->cur) <= limit_usage(before))
+	/* A change that frees memory is never punished. */
+	if ((used <= limit_bytes && !t->limit_ns) || limit_usage(&p->cur) <= limit_usage(before))
 		return 0;
 	if (!t->limit_ns) {
 		t->limit_ns = now ? now : 1;

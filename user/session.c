@@ -60,6 +60,9 @@ static int reap_child(struct session *ss)
 	if (r != ss->child.pid)
 		return 0;
 	ss->sum.exited = 1;
+	/* An exited process's pidfd stays readable: it would wake every wait (--wait). */
+	if (ss->pidfd >= 0)
+		epoll_ctl(ss->epfd, EPOLL_CTL_DEL, ss->pidfd, NULL);
 	ss->sum.user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	ss->sum.sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	return 1;
@@ -90,23 +93,29 @@ static void sample(struct session *ss, struct sampler *sm, uint64_t now)
  */
 static void enforce_limit(struct session *ss, const struct mt_tree *t)
 {
+	int n;
+
 	if (!t->limit_ns)
 		return;
-	if (!ss->limit_seen_ns)
+	n = limit_end_tree(&ss->tracer);
+	/* The report counts those alive at the first pass; later passes catch late forks. */
+	if (!ss->limit_seen_ns) {
 		ss->limit_seen_ns = now_ns();
-	ss->sum.limit_ended += limit_end_tree(&ss->tracer);
+		ss->sum.limit_ended = n;
+	}
 }
 
 /* The run is over: the command exited (or, with --wait or after --limit, its whole tree). */
 static int run_ended(struct session *ss)
 {
 	struct mt_tree t;
-	int whole_tree = ss->set->wait || ss->limit_seen_ns;
+	int whole_tree;
 
 	if (tracer_read_tree(&ss->tracer, &t))
 		return 0;
 	if (ss->set->limit_bytes)
 		enforce_limit(ss, &t);
+	whole_tree = ss->set->wait || ss->limit_seen_ns;
 	if (ss->set->command) {
 		if (!ss->sum.exited && !reap_child(ss))
 			return 0;
