@@ -16,7 +16,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "event_time.h"
 #include "tree.h"
 #include "slots.h"
-#include "limit.h"
+#include "tree_limit.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

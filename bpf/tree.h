@@ -27,7 +27,7 @@ struct mt_change {
 	__u32 rss_event;    /* an rss_stat update: skipped before the first exec */
 };
 
-/* --limit, in limit.h: whether a change took the tree above it; who gets the signal. */
+/* --limit, in tree_limit.h: whether a change took the tree above it; who gets the signal. */
 static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *p,
 				       const struct mt_mem *before, __u32 tgid, __u64 now);
 static __always_inline void signal_over_limit(void);

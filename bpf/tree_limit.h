@@ -7,8 +7,8 @@
  * if the tree has meanwhile fallen below as its processes die: the tree is
  * being ended. User space then ends the processes that do not grow.
  */
-#ifndef MT_BPF_LIMIT_H
-#define MT_BPF_LIMIT_H
+#ifndef MT_BPF_TREE_LIMIT_H
+#define MT_BPF_TREE_LIMIT_H
 
 static __always_inline __s64 limit_usage(const struct mt_mem *m)
 {
