@@ -92,6 +92,20 @@ def limit_total_counts_kernel_memory(c):
 
 
 @test
+def limit_total_stops_a_thread_bomb(c):
+    """2000 threads under --limit 8M,total: stopped at the thread that crossed, over by less than one thread."""
+    limit = 8 * MIB
+    p, r = c.run(["--limit", "8M,total"], [c.fx("threads"), "2000", "0", "1000"])
+    check(p.returncode == 137, "exit %d: %s" % (p.returncode, p.stderr[-300:]))
+    check(r["threads"]["total"] < 2000, "threads %s" % r["threads"])
+    # One more thread costs its kernel stack and task objects, plus the page its stack touches.
+    one_thread = 16384 + r["thread_kernel_bytes"] + PAGE
+    over = r["peak_total"]["bytes"] - limit
+    check(0 < over <= one_thread, "peak total over the limit by %d (one thread: %d)" % (over, one_thread))
+    check(r["threads"]["still_running"] == 0 and r["processes"]["still_running"] == 0, "survivors")
+
+
+@test
 def limit_not_crossed(c):
     """Under the limit nothing changes: the fixture finishes, the command's own status is kept."""
     p, r = c.run(["--limit", "128M"], [c.fx("limit_touch"), "32"])
