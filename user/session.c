@@ -119,7 +119,8 @@ static int run_ended(struct session *ss)
 	if (ss->set->command) {
 		if (!ss->sum.exited && !reap_child(ss))
 			return 0;
-		if (!whole_tree || ss->sum.interrupted)
+		/* A signal to memtrace (passed to the command, or after its exit) ends a --wait. */
+		if (!whole_tree || (ss->stop && !ss->limit_seen_ns))
 			return 1;
 	} else if (ss->sum.interrupted) {
 		return 1;

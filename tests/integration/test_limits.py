@@ -319,3 +319,29 @@ def wait_follows_a_daemon(c):
     check("--wait" in err, "the report does not say it waited")
     one_line_error(c.bare("--wait", "-p", "1"), 64, r"^memtrace: --wait follows a command")
     no_loss(r)
+
+
+@test
+def wait_ended_by_a_signal(c):
+    """--wait with a daemon that waits forever: SIGINT to memtrace after the command's exit ends the
+    run, the daemon reported as still running, the command's status kept."""
+    fifo = c.path("daemon2.fifo")
+    for path in (fifo, fifo + ".done", fifo + ".pid"):
+        if os.path.exists(path):
+            os.unlink(path)
+    os.mkfifo(fifo)
+    try:
+        mt = subprocess.Popen([c.memtrace, "--wait", "--json", c.path("wait2.json"), "--", c.fx("daemon"), fifo, "8"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The daemon writes FIFO.pid once its parent (the command) has exited.
+        deadline = time.monotonic() + 20
+        while not os.path.exists(fifo + ".pid") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # The command has exited (reaped or not yet): either way the signal ends the run.
+        mt.send_signal(signal.SIGINT)
+        out, err = mt.communicate(timeout=30)
+    finally:
+        let_daemon_go(fifo)
+    check(mt.returncode == 3, "exit %d, want the command's 3: %s" % (mt.returncode, err[-300:]))
+    r = c.load_json("wait2.json")
+    check(r["processes"]["still_running"] == 1, "processes %s" % r["processes"])
