@@ -104,21 +104,51 @@ const char *limit_kind_name(int kind)
 	return kind == MT_LIMIT_TOTAL ? "total" : "rss";
 }
 
-static int kill_one(pid_t pid, void *ctx)
+/* Whether memtrace runs in the initial PID namespace: one number in NSpid. */
+static int in_initial_pidns(void)
 {
-	int *n = ctx;
+	char line[256];
+	int one = 1;
+	FILE *f = fopen("/proc/self/status", "re");
 
-	if (kill(pid, SIGKILL) == 0)
-		(*n)++;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "NSpid:", 6) == 0)
+			one = !strchr(line + 6 + strspn(line + 6, " \t"), '\t');
+	fclose(f);
+	return one;
+}
+
+struct ender {
+	int initial_ns;
+	int killed;
+};
+
+static int kill_one(const struct mt_proc *p, void *ctx)
+{
+	struct ender *e = ctx;
+	pid_t pid = (pid_t)p->ns_tgid;
+
+	/* tgid is the initial namespace's number: usable only there. */
+	if (!pid && e->initial_ns)
+		pid = (pid_t)p->tgid;
+	if (pid > 0 && kill(pid, SIGKILL) == 0)
+		e->killed++;
 	return 0;
 }
 
 int limit_end_tree(struct tracer *t)
 {
-	int n = 0;
+	static int initial_ns = -1;
+	struct ender e;
 
-	tracer_for_each_live_proc(t, kill_one, &n);
-	return n;
+	if (initial_ns < 0)
+		initial_ns = in_initial_pidns();
+	e.initial_ns = initial_ns;
+	e.killed = 0;
+	tracer_for_each_live_proc(t, kill_one, &e);
+	return e.killed;
 }
 
 int limit_check_attach(struct tracer *t, const struct settings *set)

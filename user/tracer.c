@@ -281,7 +281,8 @@ void tracer_arm_limit(struct tracer *t)
 	t->skel->bss->limit_armed = 1;
 }
 
-int tracer_for_each_live_proc(struct tracer *t, int (*fn)(pid_t pid, void *ctx), void *ctx)
+int tracer_for_each_live_proc(struct tracer *t, int (*fn)(const struct mt_proc *p, void *ctx),
+			      void *ctx)
 {
 	int pfd = bpf_map__fd(t->skel->maps.procs);
 	__u64 slots = t->skel->bss->slots_used;
@@ -294,8 +295,7 @@ int tracer_for_each_live_proc(struct tracer *t, int (*fn)(pid_t pid, void *ctx),
 		/* A free slot has tgid 0. */
 		if (bpf_map_lookup_elem(pfd, &slot, &p) || !p.tgid || (p.flags & MT_PROC_DEAD))
 			continue;
-		/* ns_tgid is the pid as memtrace sees it, where the kernel side fills it in. */
-		if (fn((pid_t)(p.ns_tgid ? p.ns_tgid : p.tgid), ctx))
+		if (fn(&p, ctx))
 			return 1;
 	}
 	return 0;

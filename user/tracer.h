@@ -41,11 +41,9 @@ int tracer_read_tree(const struct tracer *t, struct mt_tree *out);
 int tracer_collect_live(struct tracer *t);
 /* From now on the kernel side enforces --limit. */
 void tracer_arm_limit(struct tracer *t);
-/*
- * Calls fn with the pid (as memtrace's PID namespace sees it) of every
- * process of the tree still alive, until fn returns non-zero.
- */
-int tracer_for_each_live_proc(struct tracer *t, int (*fn)(pid_t pid, void *ctx), void *ctx);
+/* Calls fn with every process of the tree still alive, until fn returns non-zero. */
+int tracer_for_each_live_proc(struct tracer *t, int (*fn)(const struct mt_proc *p, void *ctx),
+			      void *ctx);
 /* Events that the kernel skipped because a program was already running on that CPU. */
 uint64_t tracer_recursion_misses(const struct tracer *t);
 void tracer_close(struct tracer *t);

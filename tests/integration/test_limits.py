@@ -342,6 +342,10 @@ def wait_ended_by_a_signal(c):
         out, err = mt.communicate(timeout=30)
     finally:
         let_daemon_go(fifo)
+        # Its last act is writing FIFO.done: wait for it, so nothing writes here after the test.
+        deadline = time.monotonic() + 20
+        while not os.path.exists(fifo + ".done") and time.monotonic() < deadline:
+            time.sleep(0.02)
     check(mt.returncode == 3, "exit %d, want the command's 3: %s" % (mt.returncode, err[-300:]))
     r = c.load_json("wait2.json")
     check(r["processes"]["still_running"] == 1, "processes %s" % r["processes"])
