@@ -261,16 +261,17 @@ int memcg_create(struct memcg *cg)
 		refuse("the path below %s is too long%s", cg->parent, "");
 		goto none;
 	}
-	if (mkdir(cg->path, 0755) && errno == EEXIST) {
+	err = mkdir(cg->path, 0755) ? errno : 0;
+	if (err == EEXIST) {
 		/* Left by an earlier run of this same process. */
 		memcg_remove(cg);
-		mkdir(cg->path, 0755);
+		err = mkdir(cg->path, 0755) ? errno : 0;
 	}
-	if (access(cg->path, F_OK)) {
+	if (err) {
 		refuse("cannot create %s: %s", cg->path,
-		       errno == EACCES || errno == EPERM || errno == EROFS
+		       err == EACCES || err == EPERM || err == EROFS
 			       ? "no permission (the memory controller is not delegated here)"
-			       : strerror(errno));
+			       : strerror(err));
 		goto none;
 	}
 	if (open_files(cg)) {

@@ -280,6 +280,21 @@ def release_daemon(fifo):
 
 
 @test
+def cgroup_refused_where_no_controller_can_be_used(c):
+    """In a private mount namespace: the memory hierarchy unmounted, then read-only: one line, exit 125,
+    nothing run."""
+    marker = c.path("ran")
+    for setup, why in (("umount -l /sys/fs/cgroup/memory", r"the v1 memory hierarchy is not mounted"),
+                       ("mount -o remount,bind,ro /sys/fs/cgroup/memory",
+                        r"cannot create \S+/memtrace-\d+: no permission")):
+        p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            '%s && exec "$0" --cgroup -- touch "$1"' % setup, c.memtrace, marker],
+                           capture_output=True, text=True, timeout=60)
+        one_line_error(p, 125, r"^memtrace: cannot use --cgroup: " + why)
+        check(not os.path.exists(marker), "the command ran although --cgroup was refused")
+
+
+@test
 def wait_follows_a_daemon(c):
     """A command that exits at once (status 3) leaving a daemon that allocates 48 MiB later:
     with --wait the report comes after the daemon's end and holds its memory; without, it does not."""
