@@ -16,7 +16,6 @@ char LICENSE[] SEC("license") = "GPL";
 #include "event_time.h"
 #include "tree.h"
 #include "slots.h"
-#include "tree_limit.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -38,6 +37,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
+
+#include "tree_limit.h"
 
 
 

@@ -46,6 +46,7 @@ enum mt_proc_flags {
 enum mt_event_kind {
 	MT_EV_TASK_EXIT = 1,
 	MT_EV_PROC_EXIT = 2,
+	MT_EV_LIMIT = 3,     /* the tree crossed --limit: wakes user space, carries nothing */
 };
 
 /* What one process (or the whole tree, summed) holds at one instant. */

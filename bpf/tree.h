@@ -30,7 +30,7 @@ struct mt_change {
 /* --limit, in tree_limit.h: whether a change took the tree above it; who gets the signal. */
 static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *p,
 				       const struct mt_mem *before, __u32 tgid, __u64 now);
-static __always_inline void signal_over_limit(void);
+static __always_inline void signal_over_limit(int over);
 
 static __always_inline struct mt_tree_slot *tree_slot(void)
 {
@@ -191,7 +191,7 @@ unlock:
 	bpf_res_spin_unlock(&slot->lock);
 	/* No helper may run under the lock: the signal goes after it. */
 	if (over)
-		signal_over_limit();
+		signal_over_limit(over);
 	return applied;
 }
 

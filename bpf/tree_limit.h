@@ -15,7 +15,11 @@ static __always_inline __s64 limit_usage(const struct mt_mem *m)
 	return rss_bytes(m) + (limit_kind == MT_LIMIT_TOTAL ? kernel_bytes(m) : 0);
 }
 
-/* Under the tree lock, after the change of p (before: p as it was). */
+/*
+ * Under the tree lock, after the change of p (before: p as it was): 0 when
+ * nothing is to be done, 1 to signal, 2 to signal and wake user space (the
+ * first crossing).
+ */
 static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *p,
 				       const struct mt_mem *before, __u32 tgid, __u64 now)
 {
@@ -32,6 +36,7 @@ static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *
 		t->limit_over_bytes = used - limit_bytes;
 		t->limit_mem = t->cur;
 		t->limit_tgid = tgid;
+		return 2;
 	}
 	return 1;
 }
@@ -42,12 +47,23 @@ static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *
  * memtrace itself (which adds the roots), a debugger writing into a process
  * of the tree, or a kernel thread (bpf_send_signal refuses those).
  */
-static __always_inline void signal_over_limit(void)
+static __always_inline void signal_over_limit(int over)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct mt_tree_slot *slot;
-	struct mt_proc *p = lookup_proc(tgid, NULL);
+	struct mt_proc *p;
+	__u32 *rec;
 
+	/* User space ends the rest of the tree as soon as it wakes: wake it now. */
+	if (over == 2) {
+		rec = bpf_ringbuf_reserve(&events, 8, 0);
+		if (rec) {
+			rec[0] = MT_EV_LIMIT;
+			rec[1] = 0;
+			bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
+		}
+	}
+	p = lookup_proc(tgid, NULL);
 	if (!p || (p->flags & MT_PROC_AWAIT_EXEC))
 		return;
 	if (bpf_send_signal(limit_signal))

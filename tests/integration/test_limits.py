@@ -134,7 +134,7 @@ def limit_stops_a_fork_bomb(c):
     check(r["processes"]["still_running"] == 0, "processes %s" % r["processes"])
     # A fork adds the parent's whole RSS to the sum at once (its pages now count twice), and
     # the forking parent is killed there; forks already in flight on the 2 CPUs add theirs:
-    # the README's bound is two processes' RSS (measured: 0 to 1.3 of the largest).
+    # the README's bound is two processes' RSS (measured: 0 to 0.9 of the largest).
     peak = r["peak_rss"]["bytes"]
     largest = max(x["peak"]["rss_bytes"] for x in r["per_process"])
     check(limit < peak <= limit + 2 * largest, "peak %d vs limit %d + 2 x largest process %d" % (
