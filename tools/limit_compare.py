@@ -18,7 +18,7 @@ under it), so "peak" is the same exact tree RSS sum for every method. Cases
 (limit 128 MiB by default):
 
   grow       touches 256 MiB page by page               everyone should stop it
-  spike      144 MiB held 5 ms between quiet 300 ms     a poller misses it
+  spike      144 MiB held 5 ms between quiet 300 ms     above the limit ~20 ms
   forkbomb   processes of 2 MiB each forking, up to 200
   reserve    maps 1 GiB, touches 64 MiB (as JIT runtimes reserve)
   pagecache  writes a 256 MiB file (page cache, not RSS)
