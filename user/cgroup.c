@@ -158,18 +158,22 @@ int memcg_locate(const char *proc_cgroup, const char *mountinfo, struct memcg *c
 			*why = "the v1 memory hierarchy is not mounted";
 			return -1;
 		}
-		if (join_group(cg->parent, sizeof(cg->parent), point, root, v1)) {
+		if (join_group(cg->home, sizeof(cg->home), point, root, v1)) {
 			*why = "the group's path is too long";
 			return -1;
 		}
+		strcpy(cg->mount, point);
+		strcpy(cg->parent, cg->home);
 		cg->version = 1;
 		return 0;
 	}
 	if (have_v2 && find_mount(mountinfo, "cgroup2", 0, root, point, sizeof(point)) == 0) {
-		if (join_group(cg->parent, sizeof(cg->parent), point, root, v2)) {
+		if (join_group(cg->home, sizeof(cg->home), point, root, v2)) {
 			*why = "the group's path is too long";
 			return -1;
 		}
+		strcpy(cg->mount, point);
+		strcpy(cg->parent, cg->home);
 		cg->version = 2;
 		return 0;
 	}
@@ -184,22 +188,61 @@ static void refuse(const char *fmt, const char *a, const char *b)
 	fprintf(stderr, "\n");
 }
 
-/* v2: children get a memory controller only if the parent hands it down. */
-static int enable_v2_memory(const struct memcg *cg)
+int memcg_v2_place(const char *home, const char *mount, int home_delegates, char *out, size_t len)
+{
+	const char *slash = strrchr(home, '/');
+	size_t n;
+
+	if (home_delegates || strcmp(home, mount) == 0) {
+		n = strlen(home);
+	} else {
+		/* The parent, if it is still inside the hierarchy memtrace can see. */
+		n = slash ? (size_t)(slash - home) : 0;
+		if (n < strlen(mount) || strncmp(home, mount, strlen(mount)) != 0)
+			return -1;
+	}
+	if (n >= len)
+		return -1;
+	memcpy(out, home, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int subtree_has_memory(const char *dir)
+{
+	char path[MT_CGROUP_PATH_MAX + 64], buf[512];
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	return read_text(path, buf, sizeof(buf)) == 0 && has_word(buf, "memory");
+}
+
+/* v2: a folder whose children get a memory controller, in cg->parent. */
+static int place_v2(struct memcg *cg)
 {
 	char path[MT_CGROUP_PATH_MAX + 64], buf[512];
 	int err;
 
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg->parent);
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg->home);
 	if (read_text(path, buf, sizeof(buf)) || !has_word(buf, "memory")) {
 		refuse("the memory controller is not available in %s%s (not enabled or not delegated)",
-		       cg->parent, "");
+		       cg->home, "");
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg->parent);
-	if (read_text(path, buf, sizeof(buf)) == 0 && has_word(buf, "memory"))
+	if (memcg_v2_place(cg->home, cg->mount, subtree_has_memory(cg->home), cg->parent,
+			   sizeof(cg->parent))) {
+		refuse("no group around %s can hold a memory cgroup%s", cg->home, "");
+		return -1;
+	}
+	if (subtree_has_memory(cg->parent))
 		return 0;
+	/* The root of the hierarchy may hold processes and still hand memory down. */
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg->parent);
 	err = write_text(path, "+memory");
+	if (err == -EBUSY) {
+		refuse("%s holds processes, so it cannot hand the memory controller to groups below it%s",
+		       cg->parent, " (cgroup v2: run memtrace in a group whose parent delegates memory)");
+		return -1;
+	}
 	if (err) {
 		refuse("cannot enable the memory controller in %s: %s", path, strerror(-err));
 		return -1;
@@ -253,9 +296,9 @@ int memcg_create(struct memcg *cg)
 		refuse("%s%s", why, "");
 		return -1;
 	}
-	memcg_remove_stale(cg->parent);
-	if (cg->version == 2 && enable_v2_memory(cg))
+	if (cg->version == 2 && place_v2(cg))
 		goto none;
+	memcg_remove_stale(cg->parent, cg->home);
 	if (snprintf(cg->path, sizeof(cg->path), "%s/" GROUP_PREFIX "%d", cg->parent,
 		     (int)getpid()) >= (int)sizeof(cg->path)) {
 		refuse("the path below %s is too long%s", cg->parent, "");
@@ -322,14 +365,14 @@ int memcg_read_peak(int version, const char *dir, struct memcg_peak *out)
 	return 0;
 }
 
-/* Sends every process still in the group back to the parent. */
+/* Sends every process still in the group back to memtrace's own group. */
 static void empty_group(const struct memcg *cg)
 {
 	char path[MT_CGROUP_PATH_MAX + 64], to[MT_CGROUP_PATH_MAX + 64], line[32];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path);
-	snprintf(to, sizeof(to), "%s/cgroup.procs", cg->parent);
+	snprintf(to, sizeof(to), "%s/cgroup.procs", cg->home);
 	f = fopen(path, "re");
 	if (!f)
 		return;
@@ -374,7 +417,7 @@ static int owner_alive(pid_t pid)
 	return strncmp(comm, "memtrace", 8) == 0;
 }
 
-int memcg_remove_stale(const char *parent)
+int memcg_remove_stale(const char *parent, const char *home)
 {
 	struct dirent *de;
 	DIR *d = opendir(parent);
@@ -397,6 +440,7 @@ int memcg_remove_stale(const char *parent)
 		if (snprintf(old.path, sizeof(old.path), "%s/%s", parent, de->d_name) >= (int)sizeof(old.path))
 			continue;
 		snprintf(old.parent, sizeof(old.parent), "%s", parent);
+		snprintf(old.home, sizeof(old.home), "%s", home);
 		if (memcg_remove(&old) == 0)
 			removed++;
 	}

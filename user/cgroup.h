@@ -15,7 +15,9 @@
 struct memcg {
 	int version;                      /* 1 or 2; 0: none */
 	char path[MT_CGROUP_PATH_MAX];    /* the group's folder */
-	char parent[MT_CGROUP_PATH_MAX];  /* where leftover processes go back to */
+	char parent[MT_CGROUP_PATH_MAX];  /* the folder it is made in */
+	char home[MT_CGROUP_PATH_MAX];    /* memtrace's own group: leftover processes go back there */
+	char mount[MT_CGROUP_PATH_MAX];   /* the hierarchy's mount point */
 };
 
 /* What the report says of it. */
@@ -28,16 +30,25 @@ struct memcg_peak {
 
 /*
  * Finds the memory controller memtrace's own group is under, from the texts
- * of /proc/self/cgroup and /proc/self/mountinfo. Fills version and parent
- * (mount point + own group path). Returns 0, or -1 with a reason in why.
+ * of /proc/self/cgroup and /proc/self/mountinfo. Fills version, mount, home
+ * (mount point + own group path) and parent (= home). Returns 0, or -1 with
+ * a reason in why.
  */
 int memcg_locate(const char *proc_cgroup, const char *mountinfo, struct memcg *cg,
 		 const char **why);
 /*
- * Creates the group "memtrace-<pid>" below cg->parent (enabling the memory
- * controller for children there on v2 if needed), after removing groups of
- * memtrace processes that no longer run. Prints one line and returns -1 when
- * no memory controller can be used.
+ * Where a v2 group with a memory controller can be made. v2 hands
+ * controllers only to the children of a group with no process of its own
+ * (the root excepted), and memtrace's own group holds memtrace: so its own
+ * group when it already delegates memory or is the root of the hierarchy,
+ * else beside it, in its parent. Returns 0 with the folder in out, or -1.
+ */
+int memcg_v2_place(const char *home, const char *mount, int home_delegates, char *out, size_t len);
+/*
+ * Creates the group "memtrace-<pid>" (v1: below memtrace's own group; v2:
+ * where memcg_v2_place() says, enabling memory at the root if needed),
+ * after removing groups of memtrace processes that no longer run. Prints one
+ * line and returns -1 when no memory controller can be used.
  */
 int memcg_create(struct memcg *cg);
 /* Moves pid into the group. Returns 0 or -errno. */
@@ -49,7 +60,10 @@ int memcg_read_peak(int version, const char *dir, struct memcg_peak *out);
  * rmdir, retried while the last exits finish. Returns 0 or -errno.
  */
 int memcg_remove(struct memcg *cg);
-/* Removes groups "memtrace-<pid>" below parent whose memtrace is gone. Returns how many. */
-int memcg_remove_stale(const char *parent);
+/*
+ * Removes groups "memtrace-<pid>" below parent whose memtrace is gone, their
+ * processes moved to home first. Returns how many.
+ */
+int memcg_remove_stale(const char *parent, const char *home);
 
 #endif

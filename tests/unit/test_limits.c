@@ -115,6 +115,8 @@ static void locate(void **state)
 	assert_int_equal(memcg_locate(v1_cgroup, v1_mountinfo, &cg, &why), 0);
 	assert_int_equal(cg.version, 1);
 	assert_string_equal(cg.parent, "/sys/fs/cgroup/memory/process_api/2b5b");
+	assert_string_equal(cg.home, cg.parent);
+	assert_string_equal(cg.mount, "/sys/fs/cgroup/memory");
 
 	assert_int_equal(memcg_locate(v2_cgroup, v2_mountinfo, &cg, &why), 0);
 	assert_int_equal(cg.version, 2);
@@ -132,6 +134,26 @@ static void locate(void **state)
 	assert_non_null(why);
 	assert_int_equal(memcg_locate(v2_cgroup, "", &cg, &why), -1);
 	assert_non_null(strstr(why, "no memory cgroup hierarchy"));
+}
+
+/* v2: in memtrace's own group only if it delegates memory or is the root; else beside it. */
+static void v2_place(void **state)
+{
+	static const char scope[] = "/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope";
+	char out[MT_CGROUP_PATH_MAX];
+
+	(void)state;
+	assert_int_equal(memcg_v2_place(scope, "/sys/fs/cgroup", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup/user.slice/user-1000.slice");
+	assert_int_equal(memcg_v2_place(scope, "/sys/fs/cgroup", 1, out, sizeof(out)), 0);
+	assert_string_equal(out, scope);
+	assert_int_equal(memcg_v2_place("/sys/fs/cgroup", "/sys/fs/cgroup", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup");
+	assert_int_equal(memcg_v2_place("/sys/fs/cgroup/app", "/sys/fs/cgroup", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup");
+	/* Never above what memtrace can see, never a truncated path. */
+	assert_int_equal(memcg_v2_place("/other/app", "/sys/fs/cgroup", 0, out, sizeof(out)), -1);
+	assert_int_equal(memcg_v2_place(scope, "/sys/fs/cgroup", 1, out, 8), -1);
 }
 
 static void put(const char *dir, const char *name, const char *text)
@@ -189,6 +211,7 @@ int main(void)
 		cmocka_unit_test(limits),
 		cmocka_unit_test(signals),
 		cmocka_unit_test(locate),
+		cmocka_unit_test(v2_place),
 		cmocka_unit_test(peaks),
 	};
 
