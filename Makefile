@@ -42,7 +42,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads \
+.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads limit-compare \
 	install uninstall clean fixtures tools
 
 all: $(OUTPUT)/memtrace
@@ -128,6 +128,10 @@ overhead: deps
 workload-overhead: deps-bench
 	$(Q)$(MAKE) all workloads
 	$(Q)python3 tools/workload_overhead.py --memtrace $(OUTPUT)/memtrace
+
+limit-compare: deps
+	$(Q)$(MAKE) all fixtures
+	$(Q)python3 tools/limit_compare.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures
 
 kmem-bench: deps
 	$(Q)$(MAKE) all fixtures

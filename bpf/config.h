@@ -31,6 +31,11 @@ const volatile __u32 exec_args;             /* send each exec's command line (-v
  * verifier drops the check.
  */
 const volatile __u32 test_fail_lock;
+const volatile __s64 limit_bytes;           /* --limit; 0: none */
+const volatile __u32 limit_kind;            /* MT_LIMIT_RSS or MT_LIMIT_TOTAL */
+const volatile __u32 limit_signal = 9;      /* --limit-signal (SIGKILL) */
+/* Set by user space once the tree is known to start below --limit. */
+__u32 limit_armed;
 
 extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;

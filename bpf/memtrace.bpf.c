@@ -41,6 +41,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "pidns.h"
 #include "mm_share.h"
 #include "exit_records.h"
+#include "tree_limit.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

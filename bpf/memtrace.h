@@ -29,6 +29,12 @@ enum mt_peak_kind {
 	MT_NR_PEAKS = 2,
 };
 
+/* What --limit compares with its size. */
+enum mt_limit_kind {
+	MT_LIMIT_RSS = 0,   /* the tree's RSS */
+	MT_LIMIT_TOTAL = 1, /* the tree's RSS + kernel memory */
+};
+
 enum mt_proc_flags {
 	MT_PROC_AWAIT_EXEC = 1 << 0, /* launched child: count nothing before its exec */
 	MT_PROC_DEAD = 1 << 1,
@@ -44,6 +50,7 @@ enum mt_event_kind {
 	MT_EV_TASK_EXIT = 1,
 	MT_EV_PROC_EXIT = 2,
 	MT_EV_EXEC_ARGS = 3, /* a process's command line, at its exec */
+	MT_EV_LIMIT = 4,     /* the tree crossed --limit: wakes user space, carries nothing */
 };
 
 /* What one process (or the whole tree, summed) holds at one instant. */
@@ -131,6 +138,13 @@ struct mt_tree {
 	__u64 proc_records_dropped; /* process exit records that did not fit the ring buffer */
 	__u64 zero_pending;   /* dead processes whose exit waits to be applied */
 	__u64 resyncs;        /* processes re-read whole after a lost change */
+	/* --limit: the first change that took the tree above it. */
+	struct mt_mem limit_mem;   /* the tree's sums just after that change */
+	__u64 limit_ns;            /* when; 0: never */
+	__s64 limit_over_bytes;    /* by how much */
+	__u64 limit_signals;       /* signals the kernel side sent for it */
+	__u32 limit_tgid;          /* the process whose change it was */
+	__u32 limit_pad;
 };
 
 /* Sent at each exec when the report shows command lines (-v, --json). */
@@ -171,7 +185,8 @@ _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
 _Static_assert(sizeof(struct mt_args_event) == 16 + MT_ARGS_LEN, "mt_args_event layout");
 _Static_assert(sizeof(struct mt_proc) == 56 * 4 + 22 * 8 + 8 * 4 + 16, "mt_proc layout");
 _Static_assert(sizeof(struct mt_task) == 88, "mt_task layout");
-_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 16, "mt_tree layout");
+_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 16 + 56 + 3 * 8 + 2 * 4,
+	       "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");
 _Static_assert(sizeof(struct mt_task_event) == 96, "mt_task_event layout");
 _Static_assert(sizeof(struct mt_proc_event) == 8 + sizeof(struct mt_proc), "mt_proc_event layout");

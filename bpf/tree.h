@@ -42,6 +42,10 @@ struct mt_change {
 };
 
 __u32 test_failed_kinds; /* kinds whose injected lock failure has happened */
+/* --limit, in tree_limit.h: whether a change took the tree above it; who gets the signal. */
+static __always_inline int check_limit(struct mt_tree *t, const struct mt_proc *p,
+				       const struct mt_mem *before, __u32 tgid, __u64 now);
+static __always_inline void signal_over_limit(int over);
 
 static __always_inline struct mt_tree_slot *tree_slot(void)
 {
@@ -190,10 +194,11 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
 /*
  * Applies change c to p and to the tree's sums; the lock is held. Folds in
  * what earlier changes of p could not apply (pending threads, an arrival not
- * yet counted), so that a lost lock loses nothing for good.
+ * yet counted), so that a lost lock loses nothing for good. Returns what
+ * check_limit() says (0 without --limit).
  */
-static __always_inline void change_locked(struct mt_tree *t, struct mt_proc *p,
-					  const struct mt_change *c, __u64 now)
+static __always_inline int change_locked(struct mt_tree *t, struct mt_proc *p,
+					 const struct mt_change *c, __u64 now)
 {
 	__s64 d_threads = c->d_threads, d_kstack = c->d_kstack_bytes, d_procs = c->d_procs;
 	struct mt_mem before;
@@ -243,6 +248,7 @@ static __always_inline void change_locked(struct mt_tree *t, struct mt_proc *p,
 	}
 	t->events++;
 	check_peaks(t, p, now);
+	return limit_bytes ? check_limit(t, p, &before, p->tgid, now) : 0;
 }
 
 /* Whether c may still change p: the slot holds tgid, and p is alive (or owes its exit). */
@@ -269,14 +275,14 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 					__u64 now, __u64 *gen_out)
 {
 	struct mt_tree_slot *slot = tree_slot();
-	int applied = 0;
+	int applied = 0, over = 0;
 
 	if (!slot)
 		return 0;
 	if (tree_lock(slot, c->kind))
 		return -1;
 	if (change_allowed(p, tgid, c)) {
-		change_locked(&slot->tree, p, c, now);
+		over = change_locked(&slot->tree, p, c, now);
 		if (gen_out) {
 			gen_out[0] = slot->tree.gen[0];
 			gen_out[1] = slot->tree.gen[1];
@@ -284,6 +290,9 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 		applied = 1;
 	}
 	tree_unlock(slot);
+	/* No helper may run under the lock: the signal goes after it. */
+	if (over)
+		signal_over_limit(over);
 	return applied;
 }
 

@@ -76,6 +76,9 @@ COLUMNS = [
     # the two separate peaks above), and what a reader needs to check a run.
     "total_peak_user_bytes", "total_peak_kernel_bytes", "peak_total_t_ms",
     "processes", "page_faults", "events_lost", "sysctl", "command",
+    # memtrace --cgroup: the run's memory cgroup's charged peak (each page
+    # once, page cache and kernel memory in); empty where no cgroup is usable.
+    "charged_peak_bytes",
 ]
 
 
@@ -266,16 +269,23 @@ def last_line(path):
     return lines[-1][:200] if lines else ""
 
 
-def run_memtrace(memtrace, argv, stem, interval, timeout, env=None):
-    """Runs argv under memtrace (in env, default ours); returns a dict with
-    rc, timed_out, wall, report (the JSON or None) and the file paths."""
+def cgroup_problem(memtrace):
+    """None when memtrace --cgroup works here, else its one-line reason."""
+    p = subprocess.run([memtrace, "--as-root", "--cgroup", "-o", os.devnull, "--", "true"], capture_output=True, text=True)
+    return None if p.returncode == 0 else (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]
+
+
+def run_memtrace(memtrace, argv, stem, interval, timeout, env=None, cgroup=False):
+    """Runs argv under memtrace (in env, default ours; in a memory cgroup of
+    its own with cgroup); returns a dict with rc, timed_out, wall, report
+    (the JSON or None) and the file paths."""
     files = {k: stem + ext for k, ext in (("json", ".json"), ("csv", ".csv"),
                                           ("report", ".report.txt"), ("stderr", ".stderr"))}
     for path in files.values():
         if os.path.exists(path):
             os.unlink(path)
     cmd = [memtrace, "--as-root", "--json", files["json"], "--csv", files["csv"], "--interval", str(interval),
-           "-o", files["report"], "--"] + argv
+           "-o", files["report"]] + (["--cgroup"] if cgroup else []) + ["--"] + argv
     t0 = time.monotonic()
     timed_out = False
     with open(files["stderr"], "wb") as err:
@@ -317,7 +327,8 @@ def row_from(rt, n, k, res, timeout, sysctl_text, argv):
                    total_peak_user_bytes=at["rss_bytes"], total_peak_kernel_bytes=at["kernel_bytes"],
                    peak_total_t_ms="%.1f" % r["peak_total"]["t_ms"],
                    processes=r["processes"]["total"], page_faults=r.get("page_faults", ""),
-                   events_lost=r["events"]["lost"])
+                   events_lost=r["events"]["lost"],
+                   charged_peak_bytes=(r.get("cgroup") or {}).get("peak_bytes", ""))
     if res["timed_out"]:
         row["status"] = "failed: timeout after %d s" % timeout
     elif res["rc"] != 0:
@@ -558,16 +569,16 @@ def write_results_md(path, rows, names, sizes, meta, figures):
     L.append("")
     L.append("## Every run")
     L.append("")
-    L.append("| runtime | N | run | peak total MiB | peak RSS MiB | peak kernel MiB | peak threads | "
-             "wall s | CPU s | status |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    L.append("| runtime | N | run | peak total MiB | peak RSS MiB | peak kernel MiB | charged MiB | "
+             "peak threads | wall s | CPU s | status |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         def mib(k):
-            v = as_int(r[k])
+            v = as_int(r.get(k))
             return gp.fmt_mib(v) if v is not None else ""
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["runtime"], fmt_n(int(r["n"])), r["run"], mib("peak_total_bytes"), mib("peak_user_bytes"),
-            mib("peak_kernel_bytes"), r["peak_threads"], r["wall_s"], r["cpu_s"],
+            mib("peak_kernel_bytes"), mib("charged_peak_bytes"), r["peak_threads"], r["wall_s"], r["cpu_s"],
             r["status"].replace("|", "/")))
     L.append("")
     changes = [r for r in rows if r["sysctl"]]
@@ -733,8 +744,11 @@ def main(argv=None):
         "runtimes": {x: {"model": wl.by_name[x]["model"], "version": wl.by_name[x]["version"],
                          "built": wl.by_name[x]["built"]} for x in names},
         "limits_before": limits_snapshot(),
+        "cgroup_problem": cgroup_problem(memtrace),
         "runs": [],
     }
+    if meta["cgroup_problem"]:
+        log("no charged column: %s" % meta["cgroup_problem"])
 
     # The matrix, in order: every N, every runtime, every run.
     plan = []
@@ -783,7 +797,8 @@ def main(argv=None):
                 guard = sysctl_guard.SysctlGuard(want)
                 with guard:
                     res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
-                                       env=None if a.via_run else wl.environ(name, n, seconds))
+                                       env=None if a.via_run else wl.environ(name, n, seconds),
+                                       cgroup=not meta["cgroup_problem"])
                 sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
                 row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
                 if problems and row["status"] != "ok":

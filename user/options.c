@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exitcodes.h"
+#include "limit.h"
 #include "options.h"
 #include "units.h"
 
@@ -25,10 +27,11 @@ static const char doc[] =
 	"    memtrace --json run.json python3 x.py\n"
 	"    memtrace -- -cmd-with-a-dash         # '--' only before a leading '-'\n"
 	"    memtrace -p 4242                     # a running process and its children\n"
+	"    memtrace --limit 512M -- ./job       # killed the instant its tree needs more\n"
 	"\n"
 	"EXIT STATUS: the command's own, or 128 + the signal that killed it; 64 bad\n"
 	"usage, 122 events lost with --strict, 125 memtrace failed, 126 command not\n"
-	"executable, 127 command not found."
+	"executable, 127 command not found, 137 the tree exceeded --limit."
 	"\vNeeds root (or CAP_BPF and CAP_PERFMON) and a kernel with BTF.";
 
 enum {
@@ -55,6 +58,10 @@ enum {
 	OPT_BENCH_NAME,
 	OPT_FORMAT,
 	OPT_AS_ROOT,
+	OPT_WAIT,
+	OPT_CGROUP,
+	OPT_LIMIT,
+	OPT_LIMIT_SIGNAL,
 };
 
 static const struct argp_option options[] = {
@@ -87,6 +94,10 @@ static const struct argp_option options[] = {
 	{ "export-bmf", OPT_EXPORT_BMF, "FILE", 0, "Write peaks and wall time in Bencher Metric Format JSON", 0 },
 	{ "export-github-benchmark", OPT_EXPORT_GITHUB, "FILE", 0, "Write peaks and wall time as github-action-benchmark customSmallerIsBetter JSON", 0 },
 	{ "bench-name", OPT_BENCH_NAME, "NAME", 0, "The benchmark's name in those exports (default: the command line)", 0 },
+	{ "wait", OPT_WAIT, NULL, 0, "Follow the tree until its last process ends, not only the command", 0 },
+	{ "cgroup", OPT_CGROUP, NULL, 0, "Run the command in a memory cgroup of its own; report its charged peak", 0 },
+	{ "limit", OPT_LIMIT, "SIZE[,rss|total]", 0, "Kill the tree when its RSS (or RSS + kernel memory) exceeds SIZE (512M, 2G); exit 137", 0 },
+	{ "limit-signal", OPT_LIMIT_SIGNAL, "SIG", 0, "Signal the kernel sends the process that exceeds --limit (default KILL)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
 	{ 0 },
@@ -101,6 +112,7 @@ void settings_init(struct settings *s)
 	s->ringbuf_bytes = 0; /* chosen in check_settings() */
 	s->interval_ms = 100;
 	s->runs = 1;
+	s->limit_signal = SIGKILL;
 }
 
 /* One-line errors: argp writes its own to a memory stream that main() trims. */
@@ -349,6 +361,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "empty name for --bench-name%s", "");
 		s->bench_name = arg;
 		break;
+	case OPT_WAIT:
+		s->wait = true;
+		break;
+	case OPT_CGROUP:
+		s->cgroup = true;
+		break;
+	case OPT_LIMIT:
+		if (limit_parse(arg, &s->limit_bytes, &s->limit_kind))
+			return bad(state, "bad limit '%s' for --limit: want a size such as 512M or 2G, then optionally ,rss or ,total", arg);
+		break;
+	case OPT_LIMIT_SIGNAL: {
+		int sig = signal_parse(arg);
+
+		if (sig <= 0)
+			return bad(state, "bad signal '%s' for --limit-signal: want a name such as KILL, TERM, SIGUSR1, or a number", arg);
+		s->limit_signal = sig;
+		break;
+	}
 	case ARGP_KEY_ARG:
 		/*
 		 * The command, as time and strace take it: the first word that is
@@ -410,6 +440,14 @@ static int check_settings(struct settings *s)
 	}
 	if (s->nlabels && !s->prom && !s->push_url) {
 		fprintf(stderr, "memtrace: --label labels the Prometheus metrics: give --prom FILE or --push URL too\n");
+		return -1;
+	}
+	if (s->cgroup && !s->command_argc) {
+		fprintf(stderr, "memtrace: --cgroup runs a command in a cgroup of its own: give the command after '--'\n");
+		return -1;
+	}
+	if (s->wait && !s->command_argc) {
+		fprintf(stderr, "memtrace: --wait follows a command's tree to its end: give the command after '--' (-p already waits)\n");
 		return -1;
 	}
 	if (!s->npids && s->command_argc == 0) {

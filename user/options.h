@@ -3,6 +3,7 @@
 #define MT_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define MT_MAX_PIDS 64
@@ -34,6 +35,11 @@ struct settings {
 	const char *user;          /* -u: run the command as this user */
 	bool as_root;              /* --as-root: under sudo, keep root for the command */
 	double duration_s;         /* --duration; 0: none */
+	bool wait;                 /* --wait: until the tree's last process ends */
+	bool cgroup;               /* --cgroup: run in a memory cgroup, report its peak */
+	uint64_t limit_bytes;      /* --limit; 0: none */
+	int limit_kind;            /* MT_LIMIT_RSS or MT_LIMIT_TOTAL */
+	int limit_signal;          /* --limit-signal */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
 	const char *format;        /* --format: one line of the user's own instead of the report */
 	bool quiet;                /* -q: no status line, no attach message */

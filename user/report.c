@@ -211,6 +211,7 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 			format_bytes(b, sizeof(b), mem_kernel_bytes(tp, s->thread_bytes)));
 	}
 
+	report_limits_text(f, s);
 	fprintf(f, LABEL "%llu total, at most %lld at once, %llu still running\n",
 		"Processes:", t->procs_total, t->procs_peak, (unsigned long long)s->rec->live_procs);
 	fprintf(f, LABEL "%llu total, at most %lld at once, %llu exits seen\n",

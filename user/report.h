@@ -16,4 +16,11 @@ void report_interim(FILE *f, const struct summary *s);
 /* The same report as a JSON object (schema "memtrace-report/1"), as member key of j. */
 void report_json_write(struct json *j, const char *key, const struct summary *s);
 
+/* One memory object, as every report_json member writes it. */
+void report_json_mem(struct json *j, const char *key, const struct mt_mem *m,
+		     const struct summary *s);
+/* --wait, --limit and --cgroup: their lines of the text report, their JSON members. */
+void report_limits_text(FILE *f, const struct summary *s);
+void report_limits_json(struct json *j, const struct summary *s);
+
 #endif

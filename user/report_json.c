@@ -29,6 +29,12 @@ static void write_mem(struct json *j, const char *key, const struct mt_mem *m,
 	json_end_object(j);
 }
 
+void report_json_mem(struct json *j, const char *key, const struct mt_mem *m,
+		     const struct summary *s)
+{
+	write_mem(j, key, m, s);
+}
+
 static void write_peak(struct json *j, const char *key, int64_t bytes, uint64_t ns,
 		       const struct mt_mem *m, const struct summary *s)
 {
@@ -150,6 +156,7 @@ void report_json_write(struct json *jw, const char *key, const struct summary *s
 	write_peak(&j, "peak_total", t->peak_bytes[MT_PEAK_TOTAL], t->peak_ns[MT_PEAK_TOTAL],
 		   &t->peak_mem[MT_PEAK_TOTAL], s);
 	write_mem(&j, "final", &t->cur, s);
+	report_limits_json(&j, s);
 
 	json_begin_object(&j, "processes");
 	json_uint(&j, "total", t->procs_total);

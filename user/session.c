@@ -15,6 +15,7 @@
 #include "collect.h"
 #include "exitcodes.h"
 #include "format.h"
+#include "limit.h"
 #include "session.h"
 
 #define POLL_MS 100
@@ -66,7 +67,8 @@ static void handle_signal(struct session *ss)
 		}
 		ss->stop = 1;
 		ss->sum.interrupted = 1;
-		if (ss->set->command && !command_got_it_too(ss, &si))
+		/* Once reaped (--wait), its pid may be another process's. */
+		if (ss->set->command && !ss->sum.exited && !command_got_it_too(ss, &si))
 			kill(ss->child.pid, (int)si.ssi_signo);
 	}
 }
@@ -98,6 +100,9 @@ static int reap_child(struct session *ss)
 	if (r != ss->child.pid)
 		return 0;
 	ss->sum.exited = 1;
+	/* An exited process's pidfd stays readable: it would wake every wait (--wait). */
+	if (ss->pidfd >= 0)
+		epoll_ctl(ss->epfd, EPOLL_CTL_DEL, ss->pidfd, NULL);
 	ss->sum.user_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	ss->sum.sys_s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	return 1;
@@ -172,6 +177,50 @@ static void sample_sharing(struct session *ss, uint64_t now)
 	sharing_sample(&ss->sum.sharing, pids, n, now);
 }
 
+/*
+ * Once the kernel side has seen the tree cross --limit, the rest of the tree
+ * is ended: every process still in it, at every pass until none is left.
+ */
+static void enforce_limit(struct session *ss, const struct mt_tree *t)
+{
+	int n;
+
+	if (!t->limit_ns)
+		return;
+	n = limit_end_tree(&ss->tracer);
+	/* The report counts those alive at the first pass; later passes catch late forks. */
+	if (!ss->limit_seen_ns) {
+		ss->limit_seen_ns = now_ns();
+		ss->sum.limit_ended = n;
+	}
+}
+
+/* The run is over: the command exited (or, with --wait or after --limit, its whole tree). */
+static int run_ended(struct session *ss)
+{
+	struct mt_tree t;
+	int whole_tree;
+
+	if (tracer_read_tree(&ss->tracer, &t))
+		return 0;
+	if (ss->set->limit_bytes)
+		enforce_limit(ss, &t);
+	whole_tree = ss->set->wait || ss->limit_seen_ns;
+	if (ss->set->command) {
+		if (!ss->sum.exited && !reap_child(ss))
+			return 0;
+		/* A signal to memtrace (passed to the command, or after its exit) ends a --wait. */
+		if (!whole_tree || (ss->stop && !ss->limit_seen_ns))
+			return 1;
+	} else if (ss->sum.interrupted) {
+		return 1;
+	}
+	/* Processes that do not die within 5 s of SIGKILL (uninterruptible sleep) are left. */
+	if (ss->limit_seen_ns && now_ns() > ss->limit_seen_ns + 5000000000ULL)
+		return 1;
+	return t.procs_live <= 0;
+}
+
 /* Waits for the end: the command's exit, or (attached) every process gone, a signal, --duration. */
 static int wait_for_end(struct session *ss)
 {
@@ -207,13 +256,13 @@ static int wait_for_end(struct session *ss)
 		if (deadline && now >= deadline) {
 			deadline = 0;
 			ss->sum.timed_out = 1;
-			if (!ss->set->command)
+			if (!ss->set->command || ss->sum.exited)
 				return 0;
 			/* As timeout(1) does: TERM, and KILL if it lingers. */
 			kill(ss->child.pid, SIGTERM);
 			kill_at = now + 5000000000ULL;
 		}
-		if (kill_at && now >= kill_at) {
+		if (kill_at && now >= kill_at && !ss->sum.exited) {
 			kill(ss->child.pid, SIGKILL);
 			kill_at = 0;
 		}
@@ -239,17 +288,8 @@ static int wait_for_end(struct session *ss)
 		}
 		if (ss->interim_due)
 			report_interim(ss, now_ns());
-		if (ss->set->command) {
-			if (reap_child(ss))
-				return 0;
-		} else {
-			struct mt_tree t;
-
-			if (ss->sum.interrupted)
-				return 0;
-			if (tracer_read_tree(&ss->tracer, &t) == 0 && t.procs_live <= 0)
-				return 0;
-		}
+		if (run_ended(ss))
+			return 0;
 	}
 }
 
@@ -259,12 +299,21 @@ static int start_command(struct session *ss)
 	const struct settings *set = ss->set;
 	int err;
 
+	if (set->cgroup && memcg_create(&ss->memcg))
+		return MT_EXIT_FAILURE;
 	if (launch_prepare(&ss->child, set->command, &ss->child_mask, ss->as)) {
 		fprintf(stderr, "memtrace: cannot start '%s': %s\n", set->command[0], strerror(errno));
 		return MT_EXIT_FAILURE;
 	}
 	if (guard_start(&ss->guard, ss->child.pid)) {
 		fprintf(stderr, "memtrace: cannot guard '%s': %s\n", set->command[0], strerror(errno));
+		launch_abort(&ss->child);
+		return MT_EXIT_FAILURE;
+	}
+	/* In its group before it execs: everything the command charges is counted there. */
+	if (set->cgroup && (err = memcg_enter(&ss->memcg, ss->child.pid))) {
+		fprintf(stderr, "memtrace: cannot put the command in %s: %s\n", ss->memcg.path,
+			strerror(-err));
 		launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;
 	}
@@ -277,6 +326,8 @@ static int start_command(struct session *ss)
 		launch_abort(&ss->child);
 		return MT_EXIT_FAILURE;
 	}
+	if (set->limit_bytes)
+		tracer_arm_limit(&ss->tracer);
 	ss->sum.start_ns = now_ns();
 	err = launch_release(&ss->child, &stage);
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
@@ -329,6 +380,8 @@ static int start_attach(struct session *ss)
 		fprintf(stderr, "memtrace: cannot attach: the processes exited before they could be followed\n");
 		return MT_EXIT_FAILURE;
 	}
+	if (set->limit_bytes && limit_check_attach(&ss->tracer, set))
+		return MT_EXIT_FAILURE;
 	if (!set->quiet)
 		say_attached(ss);
 	ss->sum.startup_ns = now_ns() - ss->sum.startup_ns;
@@ -341,6 +394,8 @@ static int exit_code_of(const struct session *ss)
 
 	if (ss->set->strict && summary_lost(&ss->sum))
 		return MT_EXIT_LOST;
+	if (ss->sum.tree.limit_ns)
+		return MT_EXIT_LIMIT;
 	if (!ss->set->command)
 		return MT_EXIT_OK;
 	if (WIFEXITED(st))
@@ -381,6 +436,8 @@ static void collect(struct session *ss)
 	records_finish(&ss->rec, &s->tree);
 	records_sort_by_peak(&ss->rec);
 	s->exit_code = exit_code_of(ss);
+	if (ss->memcg.version && memcg_read_peak(ss->memcg.version, ss->memcg.path, &s->cg))
+		s->cg.version = 0;
 	/* The final state as collected, after the command's end: the last row. */
 	if (ss->ts)
 		ts_end_run(ss->ts, now_ns(), &s->tree, s->faults);
@@ -411,6 +468,12 @@ int session_run(struct session *ss, int run)
 	ss->sum.npids = set->npids;
 	ss->sum.rec = &ss->rec;
 	ss->sum.startup_ns = now_ns();
+	ss->sum.limit_bytes = set->limit_bytes;
+	ss->sum.limit_kind = set->limit_kind;
+	ss->sum.limit_signal = set->limit_signal;
+	ss->sum.waited = set->wait;
+	ss->limit_seen_ns = 0;
+	memset(&ss->memcg, 0, sizeof(ss->memcg));
 
 	rc = set->command ? start_command(ss) : start_attach(ss);
 	if (rc)
@@ -439,6 +502,11 @@ int session_run(struct session *ss, int run)
 
 void session_end(struct session *ss)
 {
+	int err;
+
+	if (ss->memcg.version && (err = memcg_remove(&ss->memcg)))
+		fprintf(stderr, "memtrace: cannot remove %s: %s\n", ss->memcg.path, strerror(-err));
+	ss->memcg.version = 0;
 	free(ss->procs);
 	ss->procs = NULL;
 	ss->procs_cap = 0;

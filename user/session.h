@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "guard.h"
+#include "cgroup.h"
 #include "launch.h"
 #include "live.h"
 #include "options.h"
@@ -39,6 +40,8 @@ struct session {
 	struct guard guard;       /* kills the command if memtrace dies */
 	int pidfd;
 	int epfd;
+	uint64_t limit_seen_ns;   /* when user space saw the tree cross --limit; 0: not */
+	struct memcg memcg;       /* --cgroup: the run's group (version 0: none) */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "records.h"
 #include "sharing.h"
 #include "sysinfo.h"
@@ -36,6 +37,12 @@ struct summary {
 	uint64_t self_hwm_bytes; /* memtrace's own peak RSS */
 	uint64_t self_rss_bytes;
 	struct sharing sharing;  /* RSS and PSS sums of the live processes, see sharing.h */
+	uint64_t limit_bytes;    /* --limit; 0: none (the crossing is in tree.limit_*) */
+	int limit_kind;
+	int limit_signal;
+	int limit_ended;         /* processes memtrace SIGKILLed after the crossing */
+	int waited;              /* --wait: followed to the last process */
+	struct memcg_peak cg;    /* --cgroup */
 };
 
 /* Lost events of every kind, summed. */

@@ -138,6 +138,9 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->max_procs = (unsigned int)s->max_procs;
 	/* Command lines travel only where they are shown: -v and the JSON. */
 	skel->rodata->exec_args = s->verbose > 0 || s->json;
+	skel->rodata->limit_bytes = (__s64)s->limit_bytes;
+	skel->rodata->limit_kind = (__u32)s->limit_kind;
+	skel->rodata->limit_signal = (__u32)s->limit_signal;
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
@@ -362,6 +365,11 @@ int tracer_live_pids(const struct tracer *t, pid_t *pids, int max)
 
 	tracer_for_each_proc(t, add_live_pid, &l);
 	return l.n;
+}
+
+void tracer_arm_limit(struct tracer *t)
+{
+	t->skel->bss->limit_armed = 1;
 }
 
 uint64_t tracer_recursion_misses(const struct tracer *t)

@@ -54,6 +54,8 @@ int tracer_stage_live_procs(struct tracer *t);
 int tracer_collect_live_tasks(struct tracer *t);
 /* The processes followed and alive now: up to max pids (as /proc shows them) into pids; returns how many. */
 int tracer_live_pids(const struct tracer *t, pid_t *pids, int max);
+/* From now on the kernel side enforces --limit. */
+void tracer_arm_limit(struct tracer *t);
 /* Events that the kernel skipped because a program was already running on that CPU. */
 uint64_t tracer_recursion_misses(const struct tracer *t);
 void tracer_close(struct tracer *t);

@@ -26,6 +26,7 @@ import test_ecosystem  # noqa: E402,F401
 import test_terminal  # noqa: E402,F401
 import test_lifecycle_user  # noqa: E402,F401
 import test_explain  # noqa: E402,F401
+import test_limits  # noqa: E402,F401
 from common import Ctx, Failure, Skip, TESTS  # noqa: E402
 
 

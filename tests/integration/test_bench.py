@@ -81,6 +81,10 @@ def bench_quick_matrix(c):
         user, kern, total = (int(r[k]) for k in ("peak_user_bytes", "peak_kernel_bytes", "peak_total_bytes"))
         check(0 < user <= total and 0 < kern <= total, "%s: user %d kernel %d total %d" % (what, user, kern, total))
         check(total <= user + kern, "%s: total %d above peak user + peak kernel" % (what, total))
+        # The run's own memory cgroup (--cgroup) charged its pages: more than nothing, and not
+        # more than RSS + kernel memory + the page cache a runtime's start reads (64 MiB here).
+        charged = int(r["charged_peak_bytes"])
+        check(0 < charged <= total + 64 * 1048576, "%s: charged %d vs total %d" % (what, charged, total))
         for side in ("json", "csv"):
             path = os.path.join(out, "runs", "%s-%s-1.%s" % (r["runtime"], r["n"], side))
             check(os.path.getsize(path) > 0, "%s missing or empty" % path)
