@@ -13,7 +13,8 @@ _memtrace()
 		-o | -p | -u | -c | --json | --csv | --interval | --summary-csv | --tasks-csv | \
 			--runs | --warmup | --top | --max-tasks | --max-procs | --user | --duration | \
 			--ringbuf-size | --format | --output | --pid | --compare | --perfetto | --prom | \
-			--push | --label | --export-bmf | --export-github-benchmark | --bench-name)
+			--push | --label | --export-bmf | --export-github-benchmark | --bench-name | \
+			--limit | --limit-signal)
 			((i++)) ;;
 		-*) ;;
 		*) _command_offset $i; return ;;
@@ -48,6 +49,12 @@ _memtrace()
 		return ;;
 	--runs | --warmup | --top | --max-tasks | --max-procs | --push | --label | --bench-name)
 		return ;;
+	--limit)
+		COMPREPLY=($(compgen -W '512M 1G 2G,total' -- "$cur"))
+		return ;;
+	--limit-signal)
+		COMPREPLY=($(compgen -W 'KILL TERM INT USR1' -- "$cur"))
+		return ;;
 	esac
 
 	if [[ $cur == -* ]]; then
@@ -55,7 +62,8 @@ _memtrace()
 			--interval --summary-csv --tasks --tasks-csv --runs --warmup --top -v
 			--verbose -q --quiet --format --strict --max-tasks --max-procs -u --user
 			--as-root --duration --ringbuf-size --perfetto --prom --push --label
-			--export-bmf --export-github-benchmark --bench-name -h --help -V --version
+			--export-bmf --export-github-benchmark --bench-name --wait --cgroup --limit
+			--limit-signal -h --help -V --version
 			--' -- "$cur"))
 		return
 	fi
