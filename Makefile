@@ -63,11 +63,23 @@ $(OUTPUT)/bpf/memtrace.bpf.o: bpf/memtrace.bpf.c vmlinux/$(ARCH)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The same programs with bpf_spin_lock for kernels before 6.15 (bpf/tree_lock.h).
+$(OUTPUT)/bpf/memtrace_spin.bpf.o: bpf/memtrace.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DMT_TREE_LOCK_SPIN -c $< -o $@
+
 $(OUTPUT)/bpf/memtrace.skel.h: $(OUTPUT)/bpf/memtrace.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name memtrace_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/bpf/memtrace.skel.h
+$(OUTPUT)/bpf/memtrace_spin.skel.h: $(OUTPUT)/bpf/memtrace_spin.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name memtrace_spin_bpf > $@
+
+SKELS := $(OUTPUT)/bpf/memtrace.skel.h $(OUTPUT)/bpf/memtrace_spin.skel.h
+
+$(OUTPUT)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -76,7 +88,7 @@ $(OUTPUT)/memtrace: $(OUTPUT)/user/main.o $(CORE_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
 
-$(OUTPUT)/tests/%.o: tests/unit/%.c $(OUTPUT)/bpf/memtrace.skel.h
+$(OUTPUT)/tests/%.o: tests/unit/%.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

@@ -21,8 +21,6 @@ const volatile __u64 default_kstack_bytes = 16384;
 const volatile __u32 task_records;          /* send a record per thread exit (--tasks) */
 const volatile __u32 max_procs = 32768;     /* slots in procs */
 
-extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 
 #endif

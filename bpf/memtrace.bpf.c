@@ -14,6 +14,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "config.h"
 #include "counters.h"
 #include "event_time.h"
+#include "tree_lock.h"
 #include "tree.h"
 #include "slots.h"
 
@@ -238,8 +239,13 @@ static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid, __u32 
 	give_slot_back(proc, slot, tgid);
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+/*
+ * The exit of task p; group_dead is true for the last thread of its process,
+ * or GROUP_DEAD_UNKNOWN where the kernel does not say (on_exit_task_only).
+ */
+#define GROUP_DEAD_UNKNOWN -1
+
+static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 {
 	__u32 tid = p->pid;
 	__u32 tgid = p->tgid;
@@ -286,6 +292,15 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!proc)
 		return 0;
 	__sync_fetch_and_add(&proc->faults, faults);
+	/*
+	 * Without the kernel's word, the tracepoint comes after the task left
+	 * signal->live: live reads 0 for the last thread out and for any
+	 * sibling passing here after it; the first of them to claim exit_ns
+	 * ends the process, once.
+	 */
+	if (group_dead == GROUP_DEAD_UNKNOWN)
+		group_dead = BPF_CORE_READ(p, signal, live.counter) == 0 &&
+			     __sync_val_compare_and_swap(&proc->exit_ns, 0, now) == 0;
 	if (group_dead) {
 		c.zero = 1;
 		c.d_procs = -1;
@@ -306,6 +321,20 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (__sync_fetch_and_add(&proc->tasks_alive, -1) == 1 && (proc->flags & MT_PROC_DEAD))
 		report_proc(proc, tgid, proc_slot);
 	return 0;
+}
+
+/* Newer kernels (6.18 here) say which thread ends the process. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	return handle_exit(p, group_dead);
+}
+
+/* Older ones (6.12) pass the task alone, after exit_mm(); user space loads this one there. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_task_only, struct task_struct *p)
+{
+	return handle_exit(p, GROUP_DEAD_UNKNOWN);
 }
 
 SEC("tp_btf/rss_stat")

@@ -109,7 +109,7 @@ static __always_inline int set_slot(struct mt_proc *p, const struct mt_proc *fre
 
 	if (!slot)
 		return -1;
-	if (bpf_res_spin_lock(&slot->lock)) {
+	if (tree_lock(slot)) {
 		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
 		return -1;
 	}
@@ -117,7 +117,7 @@ static __always_inline int set_slot(struct mt_proc *p, const struct mt_proc *fre
 		*p = *fresh;
 	else if (p->tgid == tgid)
 		p->tgid = 0;
-	bpf_res_spin_unlock(&slot->lock);
+	tree_unlock(slot);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The tree's sums and peaks. Every change of a process is applied to the
- * process and to the tree under one resilient spin lock, so a peak and the
+ * process and to the tree under one lock (tree_lock.h), so a peak and the
  * per-process breakdown recorded with it always describe the same instant.
  */
 #ifndef MT_BPF_TREE_H
@@ -136,7 +136,7 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 
 	if (!slot)
 		return 0;
-	if (bpf_res_spin_lock(&slot->lock)) {
+	if (tree_lock(slot)) {
 		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
 		return 0;
 	}
@@ -181,7 +181,7 @@ static __always_inline int apply_change(struct mt_proc *p, __u32 tgid, const str
 	}
 	applied = 1;
 unlock:
-	bpf_res_spin_unlock(&slot->lock);
+	tree_unlock(slot);
 	return applied;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "kernel_check.h"
 #include "launch.h"
 #include "options.h"
 #include "outputs.h"
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 
 	settings_init(&set);
 	rc = parse_options(argc, argv, &set);
+	if (!rc && set.check_kernel)
+		return kernel_check_main();
 	if (rc || set.exit_now)
 		return rc;
 	if (set.user && run_as_lookup(set.user, &as))

@@ -46,6 +46,7 @@ enum {
 	OPT_SUMMARY_CSV,
 	OPT_RUNS,
 	OPT_WARMUP,
+	OPT_CHECK_KERNEL,
 };
 
 static const struct argp_option options[] = {
@@ -68,6 +69,7 @@ static const struct argp_option options[] = {
 	{ "duration", OPT_DURATION, "SECONDS", 0, "Stop after SECONDS: detach (-p), or send SIGTERM to the command", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer for exit records, a power of two >= 4096 (default 8 MiB, 64 MiB with --tasks)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "check-kernel", OPT_CHECK_KERNEL, NULL, 0, "Say whether memtrace can run on this kernel (exit 0) or not (125), and exit", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
 	{ 0 },
 };
@@ -190,6 +192,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'V':
 		fprintf(state->out_stream, "%s\n", argp_program_version);
+		s->exit_now = true;
+		break;
+	case OPT_CHECK_KERNEL:
+		s->check_kernel = true;
 		s->exit_now = true;
 		break;
 	case OPT_CSV:

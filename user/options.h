@@ -30,6 +30,7 @@ struct settings {
 	double duration_s;         /* --duration; 0: none */
 	bool strict;               /* exit MT_EXIT_LOST when events were lost */
 	bool exit_now;             /* --help or --version was handled */
+	bool check_kernel;         /* --check-kernel: say whether this kernel can be traced */
 };
 
 void settings_init(struct settings *s);
