@@ -39,7 +39,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads \
+.PHONY: all deps deps-bench deps-kernels vmlinux test test-kernels unit integration bench overhead workload-overhead kmem-bench workloads \
 	install uninstall clean fixtures tools
 
 all: $(OUTPUT)/memtrace
@@ -49,6 +49,9 @@ deps:
 
 deps-bench:
 	$(Q)tools/deps.sh bench
+
+deps-kernels:
+	$(Q)tools/deps.sh kernels
 
 vmlinux:
 	$(Q)if [ ! -r /sys/kernel/btf/vmlinux ]; then \
@@ -122,6 +125,14 @@ integration: deps-bench
 test: deps-bench
 	$(Q)$(MAKE) unit
 	$(Q)$(MAKE) integration
+	$(Q)$(MAKE) test-kernels
+
+# The core integration tests on other kernels booted in QEMU, and on this one:
+# a matrix kernel x test. KERNELS lists Debian kernel series (default 6.12,6.1).
+test-kernels: deps-kernels
+	$(Q)$(MAKE) all fixtures
+	$(Q)python3 tools/test_kernels.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures \
+		--cache $(abspath $(OUTPUT))/kernels $(if $(KERNELS),--kernels $(KERNELS))
 
 # The benchmark matrix: every built runtime at N = 1, 10k, 100k, 1M under
 # memtrace. QUICK=1 runs a one-minute subset; BENCH_ARGS passes more options

@@ -323,14 +323,14 @@ static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 	return 0;
 }
 
-/* Newer kernels (6.18 here) say which thread ends the process. */
+/* Since 6.16 the tracepoint says which thread ends the process, before exit_mm(). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 {
 	return handle_exit(p, group_dead);
 }
 
-/* Older ones (6.12) pass the task alone, after exit_mm(); user space loads this one there. */
+/* Before, it passes the task alone, after exit_mm(); user space loads this one there. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit_task_only, struct task_struct *p)
 {

@@ -133,17 +133,29 @@ const char *kernel_refusal(const struct kernel_features *kf, char *buf, size_t l
 	return buf;
 }
 
+int kernel_btf_missing(const char *btf_path)
+{
+	struct utsname u;
+
+	if (access(btf_path, R_OK) == 0)
+		return 0;
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "unknown");
+	fprintf(stderr,
+		"memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): %s "
+		"(memtrace needs Linux " KERNEL_NEEDED " or newer with BTF; this is %s)\n",
+		btf_path, u.release);
+	return -1;
+}
+
 int kernel_check_main(void)
 {
 	const char *btf = kernel_btf_path();
 	struct kernel_features kf;
 	char why[256];
 
-	if (access(btf, R_OK)) {
-		fprintf(stderr, "memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): %s\n",
-			btf);
+	if (kernel_btf_missing(btf))
 		return MT_EXIT_FAILURE;
-	}
 	if (kernel_features_read(btf, &kf))
 		return MT_EXIT_FAILURE;
 	if (kernel_refusal(&kf, why, sizeof(why))) {

@@ -17,7 +17,7 @@ struct kernel_features {
 	int percpu_rss;      /* mm->rss_stat[] are percpu_counters, summed exactly (6.2) */
 	int rdonly_cast;     /* the bpf_rdonly_cast kfunc: inlined per-CPU reads (6.2) */
 	int res_spin_lock;   /* the bpf_res_spin_lock kfunc (6.15); else bpf_spin_lock */
-	int exit_group_dead; /* sched_process_exit passes group_dead (newer than 6.12) */
+	int exit_group_dead; /* sched_process_exit passes group_dead, before exit_mm() (6.16) */
 };
 
 /*
@@ -39,5 +39,7 @@ int kernel_check_main(void);
 
 /* The kernel BTF memtrace reads: MEMTRACE_BTF_PATH (tests) or the kernel's own. */
 const char *kernel_btf_path(void);
+/* 0 when btf_path is readable; else prints one line naming the kernel needed and found, -1. */
+int kernel_btf_missing(const char *btf_path);
 
 #endif

@@ -130,10 +130,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 
 	/* MEMTRACE_BTF_PATH lets the tests play a kernel without BTF. */
 	btf = kernel_btf_path();
-	if (access(btf, R_OK)) {
-		fprintf(stderr, "memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): %s\n", btf);
+	if (kernel_btf_missing(btf))
 		return -1;
-	}
 	/* Nothing is loaded on a kernel memtrace cannot measure exactly. */
 	if (kernel_features_read(btf, &kf))
 		return -1;
