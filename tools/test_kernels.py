@@ -236,8 +236,12 @@ def run_column(args, name, runner):
     """One kernel's column: {test: (status, reason)} plus the kernel check's verdict."""
     # The kernel-memory test's truth is the cgroup v1 memory controller,
     # which kernels built without CONFIG_MEMCG_V1 (Debian's 6.12) lack.
+    mt = shlex.quote(os.path.abspath(args.memtrace))
     code, out = runner(
-        "%s --check-kernel; echo MT-CHECK $?; " % shlex.quote(os.path.abspath(args.memtrace))
+        "%s --check-kernel; echo MT-CHECK $?; " % mt
+        # A refused kernel: running a command must stop in the same one line.
+        + "err=$(%s -- true 2>&1 >/dev/null); " % mt
+        + "echo \"MT-RUN $? $(printf '%s\\n' \"$err\" | wc -l) $(printf '%s\\n' \"$err\" | head -n 1)\"; "
         + "if [ -e /sys/fs/cgroup/memory/memory.kmem.usage_in_bytes ]; then echo MT-KMEM yes; %s; else %s; fi"
         % (suite_command(args, CORE_TESTS), suite_command(args, [t for t in CORE_TESTS if t != KMEM_TEST])))
     check = re.search(r"^MT-CHECK (\d+)$", out, re.M)
@@ -250,6 +254,10 @@ def run_column(args, name, runner):
         # the refusal itself is checked against the promised form.
         line = check_line[0] if check_line else ""
         good = re.match(r"^memtrace needs Linux 6\.2 or newer \(this is \S+\): \S.*$", line)
+        ran = re.search(r"^MT-RUN (\d+) (\d+) (.*)$", out, re.M)
+        if good and not (ran and ran.group(1) == "125" and ran.group(2) == "1" and ran.group(3) == line):
+            good = None
+            line += " -- but 'memtrace -- true' said: %s" % (ran.group(0) if ran else "nothing")
         col["kernel_check"] = ("pass" if good else "fail", "refused: " + line)
         for t in CORE_TESTS:
             col[t] = res.get(t, ("skip", "memtrace refuses this kernel"))
