@@ -37,6 +37,7 @@ CORE_TESTS = [
     "exit_status_is_the_commands",
     "group_exit_ends_each_process_once",
     "kernel_memory_matches_the_cgroup",
+    "kernel_memory_matches_the_v2_cgroup",
 ]
 KMEM_TEST = "kernel_memory_matches_the_cgroup"
 
@@ -65,7 +66,12 @@ mount -t tmpfs run /mnt/run
 mount -t bpf bpf /mnt/sys/fs/bpf
 mount -t tmpfs cgroup /mnt/sys/fs/cgroup
 mkdir /mnt/sys/fs/cgroup/memory
-mount -t cgroup -o memory memory /mnt/sys/fs/cgroup/memory 2>/dev/null || rmdir /mnt/sys/fs/cgroup/memory
+if ! mount -t cgroup -o memory memory /mnt/sys/fs/cgroup/memory 2>/dev/null; then
+	# No cgroup v1 memory controller (CONFIG_MEMCG_V1 off): v2 has it.
+	rmdir /mnt/sys/fs/cgroup/memory
+	umount /mnt/sys/fs/cgroup
+	mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup
+fi
 cp /mt-cmd.sh /mnt/run/mt-cmd.sh
 echo "MT-BEGIN"
 chroot /mnt /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -114,9 +120,14 @@ def fetch_kernel(cache, series):
     found = glob.glob(os.path.join(debs, pkg + "_*.deb"))
     if not found:
         log("  APT     download %s" % pkg)
-        # _apt cannot write into build/: download as root, quietly.
-        run(["apt-get", "download", "-qq", "-o", "APT::Sandbox::User=root", pkg], cwd=debs,
-            stdout=subprocess.DEVNULL)
+        # _apt cannot write into build/: download as root, quietly. A stale
+        # list may name a package the archive has replaced: update, retry.
+        get = ["apt-get", "download", "-qq", "-o", "APT::Sandbox::User=root", pkg]
+        if subprocess.run(get, cwd=debs, stdout=subprocess.DEVNULL).returncode:
+            subprocess.run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL)
+            pkg = find_package(series) or pkg
+            get[-1] = pkg
+            run(get, cwd=debs, stdout=subprocess.DEVNULL)
         found = glob.glob(os.path.join(debs, pkg + "_*.deb"))
     deb = found[0]
     tree = os.path.join(cache, pkg)
