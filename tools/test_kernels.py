@@ -50,6 +50,7 @@ BOOT_TIMEOUT_S = 900
 INIT = r"""#!/bin/busybox sh
 /bin/busybox mkdir -p /bin /proc /sys /dev /mnt
 /bin/busybox --install -s /bin
+echo "MT-INIT $(uname -r): loading the 9p modules, mounting the host's root"
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -222,7 +223,9 @@ def boot(tree, release, command, logpath):
                                                   os.path.relpath(logpath, ROOT)))
     if not m:
         err = re.search(r"^MT-ERROR (.*)$", text, re.M)
-        raise RuntimeError(err.group(1) if err else "the guest did not finish (see %s)" % logpath)
+        stage = "its kernel started init" if "MT-INIT" in text else "no sign of its init (a slow host?)"
+        raise RuntimeError(err.group(1) if err else "the guest did not finish in %d s, %s (see %s)"
+                           % (BOOT_TIMEOUT_S, stage, logpath))
     return int(m.group(2)), m.group(1)
 
 
