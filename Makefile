@@ -42,7 +42,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads limit-compare \
+.PHONY: all deps deps-bench deps-kernels vmlinux test test-kernels unit integration bench overhead workload-overhead kmem-bench workloads limit-compare \
 	install uninstall clean fixtures tools
 
 all: $(OUTPUT)/memtrace
@@ -52,6 +52,9 @@ deps:
 
 deps-bench:
 	$(Q)tools/deps.sh bench
+
+deps-kernels:
+	$(Q)tools/deps.sh kernels
 
 vmlinux:
 	$(Q)if [ ! -r /sys/kernel/btf/vmlinux ]; then \
@@ -66,11 +69,23 @@ $(OUTPUT)/bpf/memtrace.bpf.o: bpf/memtrace.bpf.c vmlinux/$(ARCH)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The same programs with bpf_spin_lock for kernels before 6.15 (bpf/tree_lock.h).
+$(OUTPUT)/bpf/memtrace_spin.bpf.o: bpf/memtrace.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DMT_TREE_LOCK_SPIN -c $< -o $@
+
 $(OUTPUT)/bpf/memtrace.skel.h: $(OUTPUT)/bpf/memtrace.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name memtrace_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/bpf/memtrace.skel.h
+$(OUTPUT)/bpf/memtrace_spin.skel.h: $(OUTPUT)/bpf/memtrace_spin.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name memtrace_spin_bpf > $@
+
+SKELS := $(OUTPUT)/bpf/memtrace.skel.h $(OUTPUT)/bpf/memtrace_spin.skel.h
+
+$(OUTPUT)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -79,7 +94,7 @@ $(OUTPUT)/memtrace: $(OUTPUT)/user/main.o $(CORE_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBBPF_LIBS) $(CURL_LIBS) -o $@
 
-$(OUTPUT)/tests/%.o: tests/unit/%.c $(OUTPUT)/bpf/memtrace.skel.h
+$(OUTPUT)/tests/%.o: tests/unit/%.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -113,6 +128,14 @@ integration: deps-bench
 test: deps-bench
 	$(Q)$(MAKE) unit
 	$(Q)$(MAKE) integration
+	$(Q)$(MAKE) test-kernels
+
+# The core integration tests on other kernels booted in QEMU, and on this one:
+# a matrix kernel x test. KERNELS lists Debian kernel series (default 6.12,6.1).
+test-kernels: deps-kernels
+	$(Q)$(MAKE) all fixtures
+	$(Q)python3 tools/test_kernels.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures \
+		--cache $(abspath $(OUTPUT))/kernels $(if $(KERNELS),--kernels $(KERNELS))
 
 # The benchmark matrix: every built runtime at N = 1, 10k, 100k, 1M under
 # memtrace. QUICK=1 runs a one-minute subset; BENCH_ARGS passes more options

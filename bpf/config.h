@@ -37,8 +37,6 @@ const volatile __u32 limit_signal = 9;      /* --limit-signal (SIGKILL) */
 /* Set by user space once the tree is known to start below --limit. */
 __u32 limit_armed;
 
-extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-extern void bpf_res_spin_unlock(struct bpf_res_spin_lock *lock) __ksym;
 
 #endif

@@ -36,6 +36,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "config.h"
 #include "counters.h"
 #include "event_time.h"
+#include "tree_lock.h"
 #include "tree.h"
 #include "slots.h"
 #include "pidns.h"
@@ -369,8 +370,13 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+/*
+ * The exit of task p; group_dead is true for the last thread of its process,
+ * or GROUP_DEAD_UNKNOWN where the kernel does not say (on_exit_task_only).
+ */
+#define GROUP_DEAD_UNKNOWN -1
+
+static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 {
 	__u32 tid = p->pid;
 	__u32 tgid = p->tgid;
@@ -419,6 +425,15 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	if (!proc)
 		return 0;
 	__sync_fetch_and_add(&proc->faults, faults);
+	/*
+	 * Without the kernel's word, the tracepoint comes after the task left
+	 * signal->live: live reads 0 for the last thread out and for any
+	 * sibling passing here after it; the first of them to claim exit_ns
+	 * ends the process, once.
+	 */
+	if (group_dead == GROUP_DEAD_UNKNOWN)
+		group_dead = BPF_CORE_READ(p, signal, live.counter) == 0 &&
+			     __sync_val_compare_and_swap(&proc->exit_ns, 0, now) == 0;
 	if (group_dead) {
 		/* Its parent now: a re-parented process shows the one that reaps it. */
 		parent = p->real_parent;
@@ -446,6 +461,20 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	__sync_fetch_and_add(&proc->tasks_alive, -1);
 	report_if_done(proc, tgid, proc_slot);
 	return 0;
+}
+
+/* Since 6.16 the tracepoint says which thread ends the process, before exit_mm(). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+{
+	return handle_exit(p, group_dead);
+}
+
+/* Before, it passes the task alone, after exit_mm(); user space loads this one there. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_task_only, struct task_struct *p)
+{
+	return handle_exit(p, GROUP_DEAD_UNKNOWN);
 }
 
 /*

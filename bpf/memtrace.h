@@ -158,7 +158,9 @@ struct mt_args_event {
 
 /* The tree lives in a one-entry array whose value starts with a lock; user
  * space sees the lock as a plain word. */
-#ifdef __bpf__
+#if defined(__bpf__) && defined(MT_TREE_LOCK_SPIN)
+#define MT_LOCK_T struct bpf_spin_lock /* 6.2 to 6.14: bpf/tree_lock.h */
+#elif defined(__bpf__)
 #define MT_LOCK_T struct bpf_res_spin_lock
 #else
 #define MT_LOCK_T struct { __u32 val; }

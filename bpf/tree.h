@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The tree's sums and peaks. Every change of a process is applied to the
- * process and to the tree under one resilient spin lock, so a peak and the
+ * process and to the tree under one lock (tree_lock.h), so a peak and the
  * per-process breakdown recorded with it always describe the same instant.
  */
 #ifndef MT_BPF_TREE_H
@@ -75,7 +75,7 @@ static __always_inline int tree_lock(struct mt_tree_slot *slot, __u32 kind)
 		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
 		return -1;
 	}
-	if (bpf_res_spin_lock(&slot->lock)) {
+	if (tree_lock_raw(slot)) {
 		__sync_fetch_and_add(&slot->tree.lock_fails, 1);
 		return -1;
 	}
@@ -84,7 +84,7 @@ static __always_inline int tree_lock(struct mt_tree_slot *slot, __u32 kind)
 
 static __always_inline void tree_unlock(struct mt_tree_slot *slot)
 {
-	bpf_res_spin_unlock(&slot->lock);
+	tree_unlock_raw(slot);
 }
 
 /*

@@ -1,13 +1,17 @@
 #!/bin/sh
 # Install, with apt-get and only when missing, what memtrace's build, tests and
 # benchmarks need. Safe to run again: it does nothing once everything is there.
-# Usage: tools/deps.sh [build|bench]   (default: build)
+# Usage: tools/deps.sh [build|bench|kernels]   (default: build)
 set -eu
 
 want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev pkg-config make gcc procps util-linux libcap2-bin"
 if [ "${1:-build}" = bench ]; then
 	# The servers are for the ecosystem tests, which start and stop them themselves.
 	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion tmux prometheus prometheus-pushgateway prometheus-node-exporter"
+fi
+# make test-kernels: boot Debian's kernel packages in QEMU with a busybox initramfs.
+if [ "${1:-build}" = kernels ]; then
+	want="$want qemu-system-x86 busybox-static cpio kmod zstd xz-utils"
 fi
 
 missing=""

@@ -13,6 +13,7 @@
 
 #include "compare.h"
 #include "exitcodes.h"
+#include "kernel_check.h"
 #include "launch.h"
 #include "options.h"
 #include "outputs.h"
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 
 	settings_init(&set);
 	rc = parse_options(argc, argv, &set);
+	if (!rc && set.check_kernel)
+		return kernel_check_main();
 	if (rc || set.exit_now)
 		return rc;
 	if (set.user && run_as_lookup(set.user, &as))

@@ -62,6 +62,7 @@ enum {
 	OPT_CGROUP,
 	OPT_LIMIT,
 	OPT_LIMIT_SIGNAL,
+	OPT_CHECK_KERNEL,
 };
 
 static const struct argp_option options[] = {
@@ -99,6 +100,7 @@ static const struct argp_option options[] = {
 	{ "limit", OPT_LIMIT, "SIZE[,rss|total]", 0, "Kill the tree when its RSS (or RSS + kernel memory) exceeds SIZE (512M, 2G); exit 137", 0 },
 	{ "limit-signal", OPT_LIMIT_SIGNAL, "SIG", 0, "Signal the kernel sends the process that exceeds --limit (default KILL)", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "check-kernel", OPT_CHECK_KERNEL, NULL, 0, "Say whether memtrace can run on this kernel (exit 0) or not (125), and exit", -1 },
 	{ "version", 'V', NULL, 0, "Show the version", -1 },
 	{ 0 },
 };
@@ -286,6 +288,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'V':
 		fprintf(state->out_stream, "%s\n", argp_program_version);
+		s->exit_now = true;
+		break;
+	case OPT_CHECK_KERNEL:
+		s->check_kernel = true;
 		s->exit_now = true;
 		break;
 	case OPT_CSV:

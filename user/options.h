@@ -52,6 +52,7 @@ struct settings {
 	const char *export_bmf;    /* --export-bmf: Bencher Metric Format */
 	const char *export_github; /* --export-github-benchmark */
 	const char *bench_name;    /* --bench-name: the benchmark's name in those two */
+	bool check_kernel;         /* --check-kernel: say whether this kernel can be traced */
 };
 
 void settings_init(struct settings *s);

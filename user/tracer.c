@@ -10,8 +10,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel_check.h"
 #include "memtrace.skel.h"
+#include "memtrace_spin.skel.h"
 #include "tracer.h"
+
+/* One skeleton type serves both objects: they differ only in the lock's code. */
+_Static_assert(sizeof(struct memtrace_bpf__bss) == sizeof(struct memtrace_spin_bpf__bss), "bss");
+_Static_assert(sizeof(struct memtrace_bpf__rodata) == sizeof(struct memtrace_spin_bpf__rodata), "rodata");
+_Static_assert(sizeof(((struct memtrace_bpf *)0)->maps) == sizeof(((struct memtrace_spin_bpf *)0)->maps),
+	       "maps");
+_Static_assert(sizeof(((struct memtrace_bpf *)0)->progs) == sizeof(((struct memtrace_spin_bpf *)0)->progs),
+	       "programs");
 
 static int libbpf_verbosity;
 
@@ -58,15 +68,54 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static const char *load_error(int err)
+/* Why a load or attach failed, naming the kernel needed and the one found. */
+static void print_load_error(const char *what, int err, const struct kernel_features *kf)
 {
-	if (err == -EPERM)
-		return "needs root (or CAP_BPF and CAP_PERFMON)";
+	const char *why;
+
+	if (err == -EPERM) {
+		fprintf(stderr, "memtrace: cannot %s BPF programs: needs root (or CAP_BPF and CAP_PERFMON)\n",
+			what);
+		return;
+	}
 	if (err == -EACCES)
-		return "the kernel's verifier refused a program (memtrace -vv shows why)";
-	if (err == -ENOENT || err == -ESRCH)
-		return "a tracepoint or kernel function this kernel lacks (see memtrace -vv)";
-	return strerror(-err);
+		why = "the kernel's verifier refused a program";
+	else if (err == -ENOENT || err == -ESRCH)
+		why = "a tracepoint or kernel function this kernel lacks";
+	else
+		why = strerror(-err);
+	fprintf(stderr,
+		"memtrace: cannot %s BPF programs: %s on Linux %s (memtrace needs " KERNEL_NEEDED
+		" or newer, tested on 6.12 and 6.18; memtrace -vv shows the kernel's log)\n",
+		what, why, kf->release);
+}
+
+/*
+ * The skeleton of the object this kernel can load: the bpf_spin_lock one
+ * before bpf_res_spin_lock (6.15). Both have the same maps, programs and
+ * globals, so the spin object fills the same skeleton.
+ */
+static struct memtrace_bpf *open_skeleton(const struct kernel_features *kf)
+{
+	struct memtrace_bpf *skel;
+	int err;
+
+	if (kf->res_spin_lock)
+		return memtrace_bpf__open();
+	skel = calloc(1, sizeof(*skel));
+	if (!skel)
+		return NULL;
+	err = memtrace_bpf__create_skeleton(skel);
+	if (!err) {
+		skel->skeleton->data = memtrace_spin_bpf__elf_bytes(&skel->skeleton->data_sz);
+		err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	}
+	if (err) {
+		memtrace_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
 }
 
 /*
@@ -95,7 +144,9 @@ static unsigned int test_fail_lock_mask(void)
 int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 {
 	struct memtrace_bpf *skel;
+	struct kernel_features kf;
 	const char *btf;
+	char refusal[256];
 	int err, ncpu;
 
 	memset(t, 0, sizeof(*t));
@@ -106,11 +157,14 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	t->thread_bytes = sysinfo_thread_bytes(&t->si);
 
 	/* MEMTRACE_BTF_PATH lets the tests play a kernel without BTF. */
-	btf = getenv("MEMTRACE_BTF_PATH");
-	if (!btf)
-		btf = "/sys/kernel/btf/vmlinux";
-	if (access(btf, R_OK)) {
-		fprintf(stderr, "memtrace: cannot trace: kernel BTF not found (CONFIG_DEBUG_INFO_BTF): %s\n", btf);
+	btf = kernel_btf_path();
+	if (kernel_btf_missing(btf))
+		return -1;
+	/* Nothing is loaded on a kernel memtrace cannot measure exactly. */
+	if (kernel_features_read(btf, &kf))
+		return -1;
+	if (kernel_refusal(&kf, refusal, sizeof(refusal))) {
+		fprintf(stderr, "%s\n", refusal);
 		return -1;
 	}
 	ncpu = libbpf_num_possible_cpus();
@@ -124,7 +178,7 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 			MT_MAX_CPUS);
 		return -1;
 	}
-	skel = memtrace_bpf__open();
+	skel = open_skeleton(&kf);
 	if (!skel) {
 		fprintf(stderr, "memtrace: cannot open BPF object: %s\n", strerror(errno));
 		return -1;
@@ -148,15 +202,17 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	bpf_map__set_max_entries(skel->maps.pending_exits, (unsigned int)s->max_procs);
 	skel->rodata->test_fail_lock = test_fail_lock_mask();
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
+	bpf_program__set_autoload(skel->progs.on_exit, kf.exit_group_dead);
+	bpf_program__set_autoload(skel->progs.on_exit_task_only, !kf.exit_group_dead);
 
 	err = memtrace_bpf__load(skel);
 	if (err) {
-		fprintf(stderr, "memtrace: cannot load BPF programs: %s\n", load_error(err));
+		print_load_error("load", err, &kf);
 		goto fail;
 	}
 	err = memtrace_bpf__attach(skel);
 	if (err) {
-		fprintf(stderr, "memtrace: cannot attach BPF programs: %s\n", load_error(err));
+		print_load_error("attach", err, &kf);
 		goto fail;
 	}
 	/* libbpf has freed the kernel's BTF it parsed: give that memory back. */

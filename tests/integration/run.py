@@ -7,6 +7,7 @@ Needs root and BPF. Prints one line per test and closes with
 """
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +28,7 @@ import test_terminal  # noqa: E402,F401
 import test_lifecycle_user  # noqa: E402,F401
 import test_explain  # noqa: E402,F401
 import test_limits  # noqa: E402,F401
+import test_kernel_variants  # noqa: E402,F401
 from common import Ctx, Failure, Skip, TESTS  # noqa: E402
 
 
@@ -34,7 +36,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--memtrace", required=True)
     ap.add_argument("--fixtures", required=True)
-    ap.add_argument("-k", help="run only tests whose name contains this")
+    ap.add_argument("-k", action="append", help="run only tests whose name contains this (repeatable)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
@@ -42,12 +44,17 @@ def main():
     # The tests mean root; under sudo memtrace would run commands as the sudo user.
     for k in ("SUDO_UID", "SUDO_GID", "SUDO_USER"):
         os.environ.pop(k, None)
+    # On a kernel memtrace refuses, its one line says why, instead of every test failing.
+    pre = subprocess.run([args.memtrace, "--check-kernel"], capture_output=True, text=True)
+    if pre.returncode != 0:
+        print(pre.stderr.strip() or "memtrace --check-kernel: exit %d" % pre.returncode, file=sys.stderr)
+        return pre.returncode
     passed = failed = skipped = 0
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)
         c = Ctx(args.memtrace, args.fixtures, tmp)
         for fn in TESTS:
-            if args.k and args.k not in fn.__name__:
+            if args.k and not any(k in fn.__name__ for k in args.k):
                 continue
             t0 = time.monotonic()
             try:
