@@ -82,7 +82,7 @@ static __always_inline void defer_exit(struct mt_proc *proc, __u32 slot)
  * exec, exit, the iterator user space runs every second): a dead process
  * holds its pages in the tree only until the next of these.
  */
-static __always_inline void heal_pending_exit(void)
+static __noinline void heal_pending_exit(void)
 {
 	struct mt_change c = { .zero = 1, .d_procs = -1, .kind = MT_KIND_OTHER };
 	struct mt_tree_slot *ts = tree_slot();

@@ -597,7 +597,7 @@ int BPF_PROG(on_mmap_unlock, struct mm_struct *mm, bool write)
  * table a huge page deposits after its counter rose), a lost change's
  * re-read.
  */
-static __always_inline void refresh_process(struct task_struct *t, __u32 tid, __u32 tgid)
+static __noinline void refresh_process(struct task_struct *t, __u32 tid, __u32 tgid)
 {
 	struct mt_change c = { .kind = MT_KIND_OTHER };
 	struct mm_struct *mm = t->mm;
