@@ -63,7 +63,7 @@ _memtrace()
 			--verbose -q --quiet --format --strict --max-tasks --max-procs -u --user
 			--as-root --duration --ringbuf-size --perfetto --prom --push --label
 			--export-bmf --export-github-benchmark --bench-name --wait --cgroup --limit
-			--limit-signal -h --help -V --version
+			--limit-signal --check-kernel -h --help -V --version
 			--' -- "$cur"))
 		return
 	fi

@@ -33,18 +33,6 @@ static void interim_to_stderr(void *arg, const struct summary *s)
 	report_interim(stderr, s);
 }
 
-static void stats_json(struct json *j, const char *key, const struct stats *st)
-{
-	json_begin_object(j, key);
-	json_uint(j, "n", st->n);
-	json_double(j, "min", st->min);
-	json_double(j, "median", st->median);
-	json_double(j, "mean", st->mean);
-	json_double(j, "max", st->max);
-	json_double(j, "stddev", st->stddev);
-	json_end_object(j);
-}
-
 static void size_row(FILE *f, const char *what, const struct stats *st)
 {
 	char a[32], b[32], c[32];
@@ -178,7 +166,7 @@ int compare_commands(struct session *ss)
 			json_end_array(&j);
 			json_begin_object(&j, "statistics");
 			for (k = 0; k < NR_MEASURES && m[i].n; k++)
-				stats_json(&j, json_keys[k], &m[i].st[k]);
+				json_stats(&j, json_keys[k], &m[i].st[k]);
 			json_end_object(&j);
 			json_end_object(&j);
 		}

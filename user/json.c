@@ -147,3 +147,15 @@ void json_null(struct json *j, const char *key)
 	member(j, key);
 	fputs("null", j->f);
 }
+
+void json_stats(struct json *j, const char *key, const struct stats *st)
+{
+	json_begin_object(j, key);
+	json_uint(j, "n", st->n);
+	json_double(j, "min", st->min);
+	json_double(j, "median", st->median);
+	json_double(j, "mean", st->mean);
+	json_double(j, "max", st->max);
+	json_double(j, "stddev", st->stddev);
+	json_end_object(j);
+}

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "stats.h"
+
 #define JSON_MAX_DEPTH 16
 
 struct json {
@@ -24,6 +26,8 @@ void json_int(struct json *j, const char *key, int64_t value);
 void json_uint(struct json *j, const char *key, uint64_t value);
 void json_double(struct json *j, const char *key, double value);
 void json_null(struct json *j, const char *key);
+/* {n, min, median, mean, max, stddev} under key. */
+void json_stats(struct json *j, const char *key, const struct stats *st);
 /* Writes s as a JSON string literal, quotes included. */
 void json_write_string(FILE *f, const char *s);
 

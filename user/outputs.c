@@ -220,18 +220,6 @@ static void stats_text(FILE *f, const char *what, const struct stats *st, int by
 			what, st->min, st->median, st->mean, st->max, st->stddev);
 }
 
-static void stats_json(struct json *j, const char *key, const struct stats *st)
-{
-	json_begin_object(j, key);
-	json_uint(j, "n", st->n);
-	json_double(j, "min", st->min);
-	json_double(j, "median", st->median);
-	json_double(j, "mean", st->mean);
-	json_double(j, "max", st->max);
-	json_double(j, "stddev", st->stddev);
-	json_end_object(j);
-}
-
 static int close_export(FILE *f, const char *path, const char *opt)
 {
 	int err = ferror(f) ? EIO : 0;
@@ -294,9 +282,9 @@ static void statistics(struct outputs *o)
 			json_end_array(&o->jw);
 			interrupted_json(o);
 			json_begin_object(&o->jw, "statistics");
-			stats_json(&o->jw, "peak_rss_bytes", &peak);
-			stats_json(&o->jw, "peak_total_bytes", &total);
-			stats_json(&o->jw, "wall_s", &wall);
+			json_stats(&o->jw, "peak_rss_bytes", &peak);
+			json_stats(&o->jw, "peak_total_bytes", &total);
+			json_stats(&o->jw, "wall_s", &wall);
 			json_end_object(&o->jw);
 			json_end_object(&o->jw);
 		}

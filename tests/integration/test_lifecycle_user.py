@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from common import KIB, Failure, check, fixture_values, near, test
-from test_robustness import prog_ids_of
+from test_robustness import prog_ids_of, wait_for_line
 
 
 def row_sums(r, key):
@@ -49,21 +49,6 @@ def rows_balance_while_children_exit(c):
               % (run, peak, v["sum_vmrss_kib"]))
 
 
-def read_until(proc, key, timeout=20):
-    """A fixture's key=value lines from proc.stdout, up to key (its readiness)."""
-    values = {}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        k, _, v = line.strip().partition("=")
-        values[k] = int(v) if v.lstrip("-").isdigit() else v
-        if k == key:
-            return values
-    raise Failure("fixture never printed %s (got %s)" % (key, values))
-
-
 @test
 def wall_time_leaves_out_memtrace_stopped(c):
     """SIGSTOP memtrace for 1.5 s while a 1 s command runs: the wall time is the
@@ -71,7 +56,7 @@ def wall_time_leaves_out_memtrace_stopped(c):
     mt = subprocess.Popen([c.memtrace, "--json", c.path("stopped.json"), "--", c.fx("hold"), "1000"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        read_until(mt, "ready")
+        wait_for_line(mt, "ready")
         mt.send_signal(signal.SIGSTOP)
         time.sleep(1.5)  # the stimulus: memtrace stopped past the command's end
         mt.send_signal(signal.SIGCONT)
@@ -146,8 +131,8 @@ def runs_interrupted_report_the_runs_done(c):
                            c.fx("hold"), "500", "16"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = read_until(mt, "own_wall_us")
-        read_until(mt, "ready")  # run 2 is holding its memory
+        first = wait_for_line(mt, "own_wall_us")
+        wait_for_line(mt, "ready")  # run 2 is holding its memory
         mt.send_signal(signal.SIGINT)
         out, err = mt.communicate(timeout=30)
     finally:
@@ -188,7 +173,7 @@ def dies_with_memtrace(c, args, cmd):
     mt = subprocess.Popen([c.memtrace] + args + ["--"] + cmd,
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        v = read_until(mt, "ready")
+        v = wait_for_line(mt, "ready")
         check(v["uid"] == 65534, "the command runs as uid %d" % v["uid"])
         helpers = children_of(mt.pid) - {v["pid"]}  # the guard
         mt.kill()
@@ -239,13 +224,13 @@ def attach_to_process_whose_leader_exited(c):
     fx = subprocess.Popen([c.fx("leader_exits"), "200"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     mt = None
     try:
-        v = read_until(fx, "ready")
+        v = wait_for_line(fx, "ready")
         mt = subprocess.Popen([c.memtrace, "--json", c.path("leader.json"), "-p", str(v["pid"])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_tracing(mt)
         fx.stdin.write("go\n")
         fx.stdin.flush()
-        v.update(read_until(fx, "vmrss_at_peak_kib"))
+        v.update(wait_for_line(fx, "vmrss_at_peak_kib"))
         fx.wait(timeout=30)
         out, err = mt.communicate(timeout=30)
     finally:
