@@ -40,7 +40,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads \
-	install uninstall clean fixtures tools
+	install uninstall clean fixtures tools mutants
 
 all: $(OUTPUT)/memtrace
 
@@ -125,6 +125,12 @@ overhead: deps
 workload-overhead: deps-bench
 	$(Q)$(MAKE) all workloads
 	$(Q)python3 tools/workload_overhead.py --memtrace $(OUTPUT)/memtrace
+
+# Deliberate breaks of memtrace, one at a time, each against the tests that
+# must catch it (tools/mutants.py; slow, so not part of `make test`).
+mutants: deps
+	$(Q)$(MAKE) all fixtures
+	$(Q)BUILD=$(abspath $(OUTPUT))/workloads python3 tools/mutants.py $(MUTANTS_ARGS)
 
 kmem-bench: deps
 	$(Q)$(MAKE) all fixtures

@@ -28,7 +28,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--memtrace", required=True)
     ap.add_argument("--fixtures", required=True)
-    ap.add_argument("-k", help="run only tests whose name contains this")
+    ap.add_argument("-k", action="append", default=[],
+                    help="run only tests whose name contains this (repeat, or NAME,NAME: any of them)")
+    ap.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
@@ -37,9 +39,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)
         c = Ctx(args.memtrace, args.fixtures, tmp)
+        wanted = [k for arg in args.k for k in arg.split(",") if k]
         for fn in TESTS:
-            if args.k and args.k not in fn.__name__:
+            if wanted and not any(k in fn.__name__ for k in wanted):
                 continue
+            if failed and args.exitfirst:
+                break
             t0 = time.monotonic()
             try:
                 fn(c)
