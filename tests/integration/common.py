@@ -82,6 +82,11 @@ def no_loss(report):
     check(ev["lost"] == 0, "events lost: %s" % ev)
 
 
+def exact(got, truth, what):
+    """got must equal truth to the byte; the message shows both and the gap in KiB."""
+    check(got == truth, "%s: %d, truth %d (off by %+.1f KiB)" % (what, got, truth, (got - truth) / 1024.0))
+
+
 def near(a, b, tol, what):
     check(abs(a - b) <= tol, "%s: %d vs %d differ by %d (> %d)" % (what, a, b, abs(a - b), tol))
 
