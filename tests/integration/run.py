@@ -19,6 +19,7 @@ import test_core  # noqa: E402,F401
 import test_robustness  # noqa: E402,F401
 import test_kernel_memory  # noqa: E402,F401
 import test_truth  # noqa: E402,F401
+import test_options  # noqa: E402,F401
 import test_exports  # noqa: E402,F401
 import test_workloads  # noqa: E402,F401
 import test_bench  # noqa: E402,F401
