@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -98,3 +99,17 @@ def one_line_error(p, code, pattern):
     check(re.search(pattern, lines[0]), "message %r does not match %r" % (lines[0], pattern))
 
 
+def wait_until_polling(pid, timeout=30):
+    """Until memtrace waits in epoll_wait: it has attached, walked the tasks
+    and entered its loop (its own readiness, read from /proc/PID/syscall)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/syscall" % pid) as f:
+                nr = f.read().split()[0]
+        except (OSError, IndexError):
+            raise Failure("memtrace %d is gone" % pid)
+        if nr in ("232", "281", "441"):  # epoll_wait, epoll_pwait, epoll_pwait2 (x86-64)
+            return
+        time.sleep(0.01)
+    raise Failure("memtrace %d never started polling" % pid)

@@ -178,6 +178,14 @@ def exit_status_is_the_commands(c):
     check(p.returncode == 128 + 9, "exit %d" % p.returncode)
     check(r["exit"]["signal"] == 9, "report exit %s" % r["exit"])
     check("killed by signal 9" in p.stderr, "text report: %s" % p.stderr)
+    # --runs: the first failing run's status (runs exit 0, 5, 6).
+    counter = os.path.join(c.tmp, "runs-counter")
+    if os.path.exists(counter):
+        os.unlink(counter)
+    script = 'n=$(cat "$0" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$0"; [ $n -eq 1 ] || exit $((n+3))'
+    p, r = c.run(["--runs", "3"], ["sh", "-c", script, counter])
+    check(p.returncode == 5, "--runs exit %d, want the first failure's 5" % p.returncode)
+    check([x["exit"]["status"] for x in r["runs"]] == [0, 5, 6], "runs %s" % [x["exit"] for x in r["runs"]])
 
 
 @test

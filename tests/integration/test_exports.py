@@ -123,6 +123,8 @@ def export_bad_input(c):
         check(not os.path.exists(marker), "%s: the command ran" % opt)
     one_line_error(run("--interval", "0", "--", "true"), 64, r"bad interval '0'")
     one_line_error(run("--interval", "10ms", "--", "true"), 64, r"bad interval '10ms'")
+    one_line_error(run("--interval", "3600001", "--", "true"), 64, r"bad interval '3600001'")
+    check(run("--interval", "3600000", "--", "true").returncode == 0, "--interval 3600000 refused")
     one_line_error(run("--runs", "0", "--", "true"), 64, r"bad number '0' for --runs")
     one_line_error(run("--warmup", "x", "--", "true"), 64, r"bad number 'x' for --warmup")
     one_line_error(run("--runs", "2", "-p", "1"), 64, r"--runs and --warmup repeat a command")

@@ -132,8 +132,34 @@ def per_task_table_of_a_known_tree(c):
     check(all(t["exit_ms"] is not None and t["exit_ms"] >= t["start_ms"] for t in rows), "exit times")
     check("Tasks: 10 threads" in p.stderr, "text table missing: %s" % p.stderr[-500:])
     with open(csv_path) as f:
-        crows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        crows = list(reader)
+    check(reader.fieldnames == ["run", "tid", "tgid", "ptid", "ppid", "comm", "start_ms", "exit_ms", "page_faults",
+                                "is_process", "peak_rss_bytes", "peak_anon_bytes", "peak_file_bytes",
+                                "peak_shmem_bytes", "peak_kernel_bytes", "kstack_bytes"], "columns %s" % reader.fieldnames)
     check(len(crows) == 10, "CSV rows %d" % len(crows))
-    leaders = [x for x in crows if x["is_process"] == "1"]
-    check(len(leaders) == 2 and all(int(x["peak_rss_bytes"]) > 0 for x in leaders), "leaders %s" % leaders)
+    # README: ordered by process, then start.
+    order = [(int(x["tgid"]), int(x["tid"]) != int(x["tgid"]), float(x["start_ms"])) for x in crows]
+    check(order == sorted(order), "rows not by process then start: %s" % order)
+    tasks = {t["tid"]: t for t in rows}
+    procs = {x["pid"]: x for x in r["per_process"]}
+    for x in crows:
+        t = tasks[int(x["tid"])]
+        for k in ("tgid", "ptid", "ppid", "page_faults", "kstack_bytes"):
+            check(int(x[k]) == t[k], "tid %s %s: CSV %s, JSON %s" % (x["tid"], k, x[k], t[k]))
+        check(x["run"] == "1" and x["comm"] == t["comm"], "tid %s run/comm %s" % (x["tid"], x))
+        check(int(x["kstack_bytes"]) == 16384, "tid %s kstack %s" % (x["tid"], x["kstack_bytes"]))
+        for k in ("start_ms", "exit_ms"):
+            check(abs(float(x[k]) - t[k]) < 0.002, "tid %s %s: CSV %s, JSON %s" % (x["tid"], k, x[k], t[k]))
+        leader = int(x["tid"]) == int(x["tgid"])
+        check(x["is_process"] == ("1" if leader else "0"), "tid %s is_process %s" % (x["tid"], x["is_process"]))
+        if leader:
+            pk = procs[int(x["tid"])]["peak"]
+            for k in ("rss", "anon", "file", "shmem"):
+                check(int(x["peak_%s_bytes" % k]) == pk["%s_bytes" % k], "tid %s peak_%s_bytes" % (x["tid"], k))
+            check(int(x["peak_kernel_bytes"]) == procs[int(x["tid"])]["peak_kernel_bytes"], "peak_kernel_bytes")
+            check(pk["rss_bytes"] > 0, "leader %s has no peak" % x["tid"])
+        else:
+            check(all(x["peak_%s_bytes" % k] == "" for k in ("rss", "anon", "file", "shmem", "kernel")),
+                  "a thread row with process figures: %s" % x)
     no_loss(r)

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, check, exact, fixture_values, no_loss, test
+from common import MIB, Failure, check, exact, no_loss, test, wait_until_polling
 
 THREAD_STACK = 16384
 
@@ -25,22 +25,6 @@ def stat_faults(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[7]) + int(fields[9])
-
-
-def wait_until_polling(pid, timeout=30):
-    """Until memtrace waits in epoll_wait: it has attached, walked the tasks
-    and entered its loop (its own readiness, read from /proc/PID/syscall)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open("/proc/%d/syscall" % pid) as f:
-                nr = f.read().split()[0]
-        except (OSError, IndexError):
-            raise Failure("memtrace %d is gone" % pid)
-        if nr in ("232", "281", "441"):  # epoll_wait, epoll_pwait, epoll_pwait2 (x86-64)
-            return
-        time.sleep(0.01)
-    raise Failure("memtrace %d never started polling" % pid)
 
 
 def read_line(stream, key):

@@ -101,21 +101,18 @@ def meminfo_kib(field):
 
 @test
 def kernel_stacks_match_meminfo(c):
-    """2000 threads held alive: memtrace's kernel stacks equal the growth of
-    KernelStack in /proc/meminfo (the kernel's own count, host-wide)."""
+    """2000 threads held alive: memtrace's kernel stacks equal what KernelStack
+    in /proc/meminfo (the kernel's own count) drops by when they end."""
     n = 2000
-    # KernelStack is host-wide: other people's threads come and go. A run
-    # counts only if the host was steady (KernelStack back within 1 MiB of
-    # where it started); three tries.
+    drops = []
     for attempt in range(3):
-        before = meminfo_kib("KernelStack")
         mt = subprocess.Popen([c.memtrace, "--json", c.path("kstack.json"), "--", c.fx("threads"), str(n), "0", "-1"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             for line in mt.stdout:
                 if line.startswith("held="):
                     break
-            during = meminfo_kib("KernelStack")
+            during = meminfo_kib("KernelStack")  # every thread is alive, waiting for stdin
             mt.stdin.write("g")
             mt.stdin.flush()
             out, err = mt.communicate(timeout=60)
@@ -123,19 +120,18 @@ def kernel_stacks_match_meminfo(c):
             if mt.poll() is None:
                 mt.kill()
                 mt.wait()
+        after = meminfo_kib("KernelStack")  # the fixture and memtrace are gone
         check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
-        after = meminfo_kib("KernelStack")
-        if abs(after - before) <= 1024:
-            break
-    else:
-        raise Failure("the host's KernelStack never held still (%d -> %d KiB)" % (before, after))
+        drops.append((during - after) * KIB)  # the fixture's n + 1 threads and memtrace's one
     r = c.load_json("kstack.json")
     ours = r["peak_kernel"]["at_peak"]["kstack_bytes"]
-    grown = (during - before) * KIB  # the fixture's n + 1 threads and memtrace's one
-    # 2 MiB: 128 stacks of other processes starting or ending in the second
-    # between the two reads, about 6% of the 31 MiB measured.
-    check(abs(ours - grown) <= 2 * MIB, "memtrace kernel stacks %d vs KernelStack growth %d (%+.1f%%)" % (
-        ours, grown, 100.0 * (ours - grown) / grown))
+    drop = sorted(drops)[1]
+    # KernelStack is host-wide and the host is shared: other processes' threads
+    # come and go in the tenth of a second between the two reads. The median of
+    # three runs, within 4 MiB (256 stacks, 12% of the 31 MiB measured; one
+    # page short per stack would be 25% off).
+    check(abs(ours - drop) <= 4 * MIB, "memtrace kernel stacks %d vs KernelStack drops %s (median %+.1f%%)" % (
+        ours, drops, 100.0 * (ours - drop) / drop))
     check(r["peak_kernel"]["at_peak"]["threads"] == n + 1, "threads %s" % r["peak_kernel"]["at_peak"])
     no_loss(r)
 
