@@ -42,6 +42,9 @@ def tree_of_eight_at_once(c):
     exact(peak, v["sum_vmrss_kib"] * KIB, "peak vs the sum of the tree's VmRSS")
     at_peak = sum(x["at_tree_rss_peak"]["rss_bytes"] for x in r["per_process"])
     check(at_peak == peak, "per-process breakdown at peak sums to %d, peak %d" % (at_peak, peak))
+    at_total = sum(x["at_tree_total_peak"]["rss_bytes"] + x["at_tree_total_peak"]["kernel_bytes"]
+                   for x in r["per_process"])
+    exact(at_total, r["peak_total"]["bytes"], "shares at the total peak summed")
     no_loss(r)
 
 
@@ -173,7 +176,7 @@ def vfork_child_not_double_counted(c):
 def exit_status_is_the_commands(c):
     p, r = c.run([], ["sh", "-c", "exit 3"])
     check(p.returncode == 3, "exit %d" % p.returncode)
-    check(r["exit"]["status"] == 3, "report exit %s" % r["exit"])
+    check(r["exit"]["status"] == 3 and r["memtrace_exit_code"] == 3, "report exit %s" % r["exit"])
     p, r = c.run([], ["sh", "-c", "kill -9 $$"])
     check(p.returncode == 128 + 9, "exit %d" % p.returncode)
     check(r["exit"]["signal"] == 9, "report exit %s" % r["exit"])
@@ -186,6 +189,18 @@ def exit_status_is_the_commands(c):
     p, r = c.run(["--runs", "3"], ["sh", "-c", script, counter])
     check(p.returncode == 5, "--runs exit %d, want the first failure's 5" % p.returncode)
     check([x["exit"]["status"] for x in r["runs"]] == [0, 5, 6], "runs %s" % [x["exit"] for x in r["runs"]])
+
+
+@test
+def cpu_time_of_the_command(c):
+    """A command that spins 0.3 s of CPU: user_s + sys_s hold it, within the wall time."""
+    spin = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\nprint(time.process_time())"
+    p, r = c.run([], ["python3", "-c", spin])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    own = float(p.stdout)  # the command's own user + system CPU
+    check(own - 0.02 <= r["user_s"] + r["sys_s"] <= r["wall_s"] * os.cpu_count(), "cpu %s + %s vs its own %.3f" % (
+        r["user_s"], r["sys_s"], own))
+    check(own >= 0.3 and r["user_s"] > 0.05, "user_s %s for a 0.3 s spin" % r["user_s"])
 
 
 @test

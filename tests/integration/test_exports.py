@@ -32,6 +32,11 @@ def time_series_csv(c):
     check(max(int(x["rss_bytes"]) for x in rows) == r["peak_rss"]["bytes"], "a row above the peak")
     totals = [x for x in rows if x["is_total_peak"] == "1"]
     check(len(totals) == 1 and int(totals[0]["total_bytes"]) == r["peak_total"]["bytes"], "total peak row")
+    at = r["peak_total"]["at_peak"]
+    for key in ("rss_bytes", "anon_bytes", "file_bytes", "shmem_bytes", "swap_bytes", "kernel_bytes",
+                "pgtables_bytes", "kstack_bytes", "threads"):
+        check(int(totals[0][key]) == at[key], "total peak row %s %s, JSON %s" % (key, totals[0][key], at[key]))
+    check(totals[0]["processes"] == "1" and totals[0]["page_faults"] == "", "total peak row %s" % totals[0])
     last = rows[-1]
     check(int(last["rss_bytes"]) == r["final"]["rss_bytes"] and int(last["processes"]) == 0,
           "last row %s vs final %s" % (last, r["final"]))
