@@ -153,3 +153,23 @@ def install_and_man_page(c):
         check("--" + opt in page, "option --%s is not in the man page" % opt)
     for code in ("64", "122", "125", "126", "127"):
         check(".B %s" % code in page, "exit status %s not in the man page" % code)
+
+
+@test
+def tests_readme_names_real_tests(c):
+    """tests/README.md's feature -> test table names only tests that exist, every
+    test appears in it, and no row says UNTESTED."""
+    import common
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+    with open(path) as f:
+        text = f.read()
+    names = {fn.__name__ for fn in common.TESTS}
+    # Backticked words of the project README are options, fields and columns, not tests.
+    with open(os.path.join(os.path.dirname(path), "..", "README.md")) as f:
+        fields = set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", f.read(), flags=re.S)))
+    cited = {n for n in re.findall(r"`([a-z][a-z0-9_]+)`", text) if "_" in n and n not in fields}
+    unknown = {n for n in cited if n not in names and not n.startswith(("test_", "workload_"))}
+    check(not unknown, "README names no such tests: %s" % sorted(unknown))
+    missing = {n for n in names if n not in text and not n.startswith("workload_")}
+    check(not missing, "tests not in the README's table: %s" % sorted(missing))
+    check("UNTESTED" not in text, "an UNTESTED row")
