@@ -35,6 +35,10 @@ def tree_of_eight_at_once(c):
     # of the tree moves (children blocked, parent warm), so it holds exactly.
     check(r["processes"]["total"] == 9, "processes %s" % r["processes"])
     check(r["processes"]["peak_concurrent"] == 9, "processes %s" % r["processes"])
+    # The parent kills its children (SIGKILL) and exits 0.
+    ends = sorted(str((x["exit"]["status"], x["exit"]["signal"])) for x in r["per_process"])
+    check(ends == ["(0, None)"] + ["(None, 9)"] * 8, "exits %s" % ends)
+    check(len(re.findall(r"^\s+\d+\s+\d+ .* sig 9  tree_hold$", p.stderr, re.M)) == 8, "text report: no 'sig 9' rows")
     # Each process's share at the tree's peak is its own VmRSS at that instant.
     for x in r["per_process"]:
         exact(x["at_tree_rss_peak"]["rss_bytes"], v["vmrss_kib_%d" % x["pid"]] * KIB,
