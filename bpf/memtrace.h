@@ -32,6 +32,10 @@ enum mt_proc_flags {
 	MT_PROC_DEAD = 1 << 1,
 	MT_PROC_SHARED_VM = 1 << 2,  /* vfork or CLONE_VM child: its pages are its parent's */
 	MT_PROC_ATTACHED = 1 << 3,   /* existed before memtrace attached */
+	MT_PROC_RESYNC = 1 << 4,     /* a change was lost: re-read the whole mm at the next one */
+	MT_PROC_ZERO_PENDING = 1 << 5, /* dead, but its exit could not be applied yet */
+	MT_PROC_REPORTED = 1 << 6,   /* its exit record was sent */
+	MT_PROC_UNCOUNTED = 1 << 7,  /* added, but its arrival could not be applied yet */
 };
 
 enum mt_event_kind {
@@ -64,8 +68,16 @@ struct mt_proc {
 	__s64 peak_threads;
 	__u64 faults;        /* of its threads that have exited */
 	__s64 tasks_alive;   /* task records not yet exited: the last one reports the process */
-	__u32 tgid;
+	__u64 mm;            /* address of the mm it runs on: identity only, never followed */
+	__u64 read_seq;      /* tickets of counter reads, so an older read never wins */
+	__u64 applied_seq[MT_NR_MEMBERS]; /* ticket of the read each counter holds */
+	__u64 pgtables_seq;
+	__s64 pend_threads;  /* thread changes whose lock timed out, applied with the next */
+	__s64 pend_kstack_bytes;
+	__u32 tgid;          /* the kernel's (initial namespace) number: the key */
 	__u32 ppid;
+	__u32 ns_tgid;       /* as memtrace's own PID namespace sees them (0: not visible) */
+	__u32 ns_ppid;
 	__u32 flags;
 	__u32 execs;
 	__s32 exit_code; /* task->exit_code of the last thread: wait status */
@@ -83,6 +95,10 @@ struct mt_task {
 	__u32 tgid;
 	__u32 ptid; /* the task that cloned it */
 	__u32 ppid; /* process of that task */
+	__u32 ns_tid; /* the four above as memtrace's PID namespace sees them */
+	__u32 ns_tgid;
+	__u32 ns_ptid;
+	__u32 ns_ppid;
 	char comm[MT_COMM_LEN];
 };
 
@@ -109,6 +125,9 @@ struct mt_tree {
 	__u64 map_full;      /* tasks or processes that did not fit their map */
 	__u64 lock_fails;    /* updates skipped: the tree lock timed out */
 	__u64 threads_exited; /* exits of followed threads seen */
+	__u64 proc_records_dropped; /* process exit records that did not fit the ring buffer */
+	__u64 zero_pending;   /* dead processes whose exit waits to be applied */
+	__u64 resyncs;        /* processes re-read whole after a lost change */
 };
 
 /* The tree lives in a one-entry array whose value starts with a lock; user
@@ -137,11 +156,11 @@ struct mt_proc_event {
 };
 
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
-_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 13 * 8 + 6 * 4 + 16, "mt_proc layout");
-_Static_assert(sizeof(struct mt_task) == 72, "mt_task layout");
-_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 13, "mt_tree layout");
+_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 22 * 8 + 8 * 4 + 16, "mt_proc layout");
+_Static_assert(sizeof(struct mt_task) == 88, "mt_task layout");
+_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 16, "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");
-_Static_assert(sizeof(struct mt_task_event) == 80, "mt_task_event layout");
+_Static_assert(sizeof(struct mt_task_event) == 96, "mt_task_event layout");
 _Static_assert(sizeof(struct mt_proc_event) == 8 + sizeof(struct mt_proc), "mt_proc_event layout");
 
 #endif /* MEMTRACE_H */

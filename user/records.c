@@ -36,6 +36,29 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/*
+ * Rows carry the pids memtrace's own PID namespace gives (those the user
+ * knows: fork's return, -p, /proc), where the kernel side found them; the
+ * initial namespace's otherwise.
+ */
+static void use_ns_pids_task(struct mt_task *t)
+{
+	if (!t->ns_tid || !t->ns_tgid)
+		return;
+	t->tid = t->ns_tid;
+	t->tgid = t->ns_tgid;
+	t->ptid = t->ns_ptid;
+	t->ppid = t->ns_ppid;
+}
+
+static void use_ns_pids_proc(struct mt_proc *p)
+{
+	if (!p->ns_tgid)
+		return;
+	p->tgid = p->ns_tgid;
+	p->ppid = p->ns_ppid;
+}
+
 int records_add_task(struct records *r, const struct mt_task *t, int live)
 {
 	if (live) {
@@ -46,7 +69,8 @@ int records_add_task(struct records *r, const struct mt_task *t, int live)
 		return 0;
 	if (grow((void **)&r->tasks, &r->tasks_cap, r->ntasks + 1, sizeof(*r->tasks)))
 		return -1;
-	r->tasks[r->ntasks++] = *t;
+	r->tasks[r->ntasks] = *t;
+	use_ns_pids_task(&r->tasks[r->ntasks++]);
 	return 0;
 }
 
@@ -61,6 +85,7 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 	row = &r->procs[r->nprocs++];
 	memset(row, 0, sizeof(*row));
 	row->p = *p;
+	use_ns_pids_proc(&row->p);
 	row->live = live;
 	return 0;
 }

@@ -15,8 +15,13 @@
 #include "session.h"
 
 #define POLL_MS 100
-/* Refreshing live threads' fault counts walks every task: at most this often. */
-#define FAULT_REFRESH_NS 1000000000ULL
+/*
+ * The iterator pass brings up to date what no event tells (live threads'
+ * fault counts, page tables that changed without an RSS change, parents)
+ * and applies exits whose lock had failed. It walks every task: once a
+ * second, whatever the exports.
+ */
+#define REFRESH_NS 1000000000ULL
 
 uint64_t now_ns(void)
 {
@@ -75,10 +80,6 @@ static void sample(struct session *ss, struct sampler *sm, uint64_t now)
 
 	if (tracer_read_tree(&ss->tracer, &t))
 		return;
-	if (now >= sm->faults_at_ns + FAULT_REFRESH_NS || !sm->faults_at_ns) {
-		tracer_live_faults(&ss->tracer, &sm->live_faults);
-		sm->faults_at_ns = now;
-	}
 	ts_sample(ss->ts, now - ss->sum.start_ns, &t, t.faults + sm->live_faults);
 }
 
@@ -96,6 +97,10 @@ static int wait_for_end(struct session *ss)
 	for (;;) {
 		uint64_t now = now_ns(), wake;
 
+		if (now >= sm.faults_at_ns + REFRESH_NS || !sm.faults_at_ns) {
+			tracer_live_faults(&ss->tracer, &sm.live_faults);
+			sm.faults_at_ns = now;
+		}
 		if (ss->ts && now >= sm.next_ns) {
 			sample(ss, &sm, now);
 			while (sm.next_ns <= now)

@@ -64,6 +64,29 @@ static const char *load_error(int err)
 	return strerror(-err);
 }
 
+/*
+ * MEMTRACE_TEST_FAIL_LOCK=exec,exit,rss,fork makes the first tree lock of
+ * each named kind fail, for the tests of how lost changes heal. Unknown
+ * words are ignored: this is no user interface.
+ */
+static unsigned int test_fail_lock_mask(void)
+{
+	static const struct {
+		const char *word;
+		unsigned int bit;
+	} kinds[] = { { "exec", 1 }, { "exit", 2 }, { "rss", 4 }, { "fork", 8 } };
+	const char *v = getenv("MEMTRACE_TEST_FAIL_LOCK");
+	unsigned int mask = 0;
+	size_t i;
+
+	if (!v)
+		return 0;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strstr(v, kinds[i].word))
+			mask |= kinds[i].bit;
+	return mask;
+}
+
 int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 {
 	struct memtrace_bpf *skel;
@@ -111,6 +134,9 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.mm_shares, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.pending_exits, (unsigned int)s->max_procs);
+	skel->rodata->test_fail_lock = test_fail_lock_mask();
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
 
 	err = memtrace_bpf__load(skel);
@@ -261,7 +287,7 @@ int tracer_collect_live(struct tracer *t)
 			if (records_add_task(t->rec, &task, 1))
 				t->record_failures++;
 			/* A live process's faults: its exited threads' plus these. */
-			want.p.tgid = task.tgid;
+			want.p.tgid = task.ns_tgid ? task.ns_tgid : task.tgid;
 			row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
 				      sizeof(struct proc_row), by_tgid);
 			if (row)
