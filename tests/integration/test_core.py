@@ -128,6 +128,16 @@ def exec_chain_and_grandchild(c):
     check(proc["execs"] == 2, "execs %d" % proc["execs"])
     no_loss(r)
 
+    # Memory of the program before exec goes with its mm: 8 MiB of shmem held
+    # before an exec are not in the new program's figures.
+    p, r = c.run([], [c.fx("family"), "shmem-exec", "8", c.fx("alloc_free"), "40", "10"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["shmem_kib"] >= 8 * 1024, "the fixture held %d KiB of shmem" % v["shmem_kib"])
+    exact(r["peak_rss"]["bytes"], v["vmrss_at_peak_kib"] * KIB, "peak after an exec that dropped shmem")
+    check(r["peak_rss"]["at_peak"]["shmem_bytes"] == 0, "shmem at the peak %s" % r["peak_rss"]["at_peak"])
+    no_loss(r)
+
     p, r = c.run([], [c.fx("family"), "grandchild", "40"])
     check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
     v = fixture_values(p.stdout)
