@@ -301,9 +301,12 @@ def main():
         print("baseline: %d tests on the unbroken copy ..." % len(names), flush=True)
         rc, failed, ran, out = run_tests(scratch, names, args.log, workloads)
         missing = [n for n in names if not any(n in r for r in ran)]
-        if rc or missing:
-            print("memtrace: the baseline does not pass: failed %s, no test named %s (see %s)"
-                  % (failed, missing, args.log), file=sys.stderr)
+        if rc:
+            print("memtrace: the baseline does not pass: %s failed on the unbroken copy (see %s)"
+                  % (", ".join(failed) or "a test", args.log), file=sys.stderr)
+            return 1
+        if missing:
+            print("memtrace: mutants name tests that do not exist: %s" % ", ".join(missing), file=sys.stderr)
             return 1
         for i in chosen:
             m = MUTANTS[i - 1]
