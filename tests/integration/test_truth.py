@@ -150,3 +150,17 @@ def kernel_stacks_follow_threads(c):
     final = r["final"]
     check(final["kstack_bytes"] == 0 and final["threads"] == 0 and final["kernel_bytes"] == 0, "final %s" % final)
     no_loss(r)
+
+
+@test
+def page_tables_of_sparse_memory(c):
+    """One page touched in every 2 MiB of 1 GiB: 512 page-table pages that come
+    with faults alone; at the kernel-memory peak, page tables are VmPTE exactly."""
+    p, r = c.run([], [c.fx("sparse"), "1024"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["vmpte_kib"] >= 512 * 4, "the fixture's page tables: %d KiB" % v["vmpte_kib"])
+    for key in ("peak_kernel", "peak_total"):
+        exact(r[key]["at_peak"]["pgtables_bytes"], v["vmpte_kib"] * KIB, "%s page tables vs VmPTE at the high" % key)
+    exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "peak vs VmRSS")
+    no_loss(r)
