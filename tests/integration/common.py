@@ -18,6 +18,16 @@ def test(fn):
     return fn
 
 
+def known_bug(why):
+    """Marks a test that fails because of a known bug of memtrace, named in why:
+    run.py prints its failure as XFAIL (the suite stays usable) and an
+    unexpected pass as XPASS, so the mark is removed once the bug is fixed."""
+    def mark(fn):
+        fn.known_bug = why
+        return fn
+    return mark
+
+
 def register(fn):
     """For tests made by a loop, one per case."""
     return test(fn)

@@ -37,7 +37,7 @@ def main():
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
         return 2
-    passed = failed = skipped = 0
+    passed = failed = skipped = xfailed = 0
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)
         c = Ctx(args.memtrace, args.fixtures, tmp)
@@ -48,21 +48,31 @@ def main():
             if failed and args.exitfirst:
                 break
             t0 = time.monotonic()
+            bug = getattr(fn, "known_bug", None)
             try:
                 fn(c)
                 passed += 1
-                print("ok   %-40s %6.2f s" % (fn.__name__, time.monotonic() - t0), flush=True)
+                if bug:
+                    print("XPASS %-39s passed despite the known bug (%s): remove the mark" % (fn.__name__, bug),
+                          flush=True)
+                else:
+                    print("ok   %-40s %6.2f s" % (fn.__name__, time.monotonic() - t0), flush=True)
             except Skip as e:
                 skipped += 1
                 print("SKIP %-40s %s" % (fn.__name__, e), flush=True)
             except Failure as e:
+                if bug:
+                    xfailed += 1
+                    print("XFAIL %-39s known bug: %s: %s" % (fn.__name__, bug, e), flush=True)
+                    continue
                 failed += 1
                 print("FAIL %-40s %s" % (fn.__name__, e), flush=True)
             except Exception:
                 failed += 1
                 print("FAIL %-40s %s" % (fn.__name__, traceback.format_exc().strip().splitlines()[-1]),
                       flush=True)
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    print("%d passed, %d failed, %d skipped%s" % (passed, failed, skipped,
+                                                  ", %d known bugs (XFAIL)" % xfailed if xfailed else ""))
     return 1 if failed else 0
 
 
