@@ -118,7 +118,7 @@ MUTANTS = [
       [("\tif (bpf_res_spin_lock(&slot->lock)) {\n\t\t__sync_fetch_and_add(&slot->tree.lock_fails, 1);\n\t\treturn -1;\n\t}\n\treturn 0;",
         "\treturn 0;"),
        ("\tbpf_res_spin_unlock(&slot->lock);\n}", "}")],
-      ["tree_of_eight_at_once", "page_faults_match_rusage", "memory_kinds_split"]),
+      ["tree_of_eight_at_once", "tree_sums_under_concurrent_faults"]),
     # --- lost events ---
     M("full maps not counted as lost",
       ("count(&slot->tree.map_full);", ";"),

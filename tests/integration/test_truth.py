@@ -180,3 +180,16 @@ def fault_storm_on_every_cpu(c):
         exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "peak vs VmRSS after the storm")
         check(r["final"]["rss_bytes"] == 0, "final %s" % r["final"])
         no_loss(r)
+
+
+@test
+def tree_sums_under_concurrent_faults(c):
+    """Two processes fault 128 MiB each at the same time on two CPUs, three runs:
+    the tree's peak is the sum of their VmRSS exactly, every time (changes of
+    different processes that race for the tree's sums lose nothing)."""
+    for _ in range(3):
+        p, r = c.run([], [c.fx("tree_hold"), "2", "128"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        exact(r["peak_rss"]["bytes"], v["sum_vmrss_kib"] * KIB, "peak vs the sum of VmRSS")
+        no_loss(r)
