@@ -35,6 +35,7 @@ def vmrss_kib(pid):
 def attach_follows_existing_and_new(c):
     """Attach to 3 processes / 10 threads; 2 more processes start later: all followed."""
     fx = subprocess.Popen([c.fx("attach_target"), "40"], stdout=subprocess.PIPE, text=True)
+    mt, v = None, {}
     try:
         v = wait_for_line(fx, "ready")
         pids = [v["parent"], v["child1"], v["child2"]]
@@ -48,7 +49,16 @@ def attach_follows_existing_and_new(c):
         fx.wait(timeout=30)
         out, err = mt.communicate(timeout=30)
     finally:
+        # On a failure nothing may stay behind: the fixture's children (their
+        # parent kills them only at its end) and a memtrace still following them.
+        for pid in (v.get("child1"), v.get("child2")):
+            if pid and alive(pid):
+                os.kill(pid, signal.SIGKILL)
         fx.kill()
+        fx.wait()
+        if mt and mt.poll() is None:
+            mt.kill()
+            mt.wait()
     check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
     r = c.load_json("attach.json")
     check(r["command"] is None and r["attached_pids"] == [v["parent"]], "attach fields")
