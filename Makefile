@@ -43,7 +43,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps deps-bench deps-kernels vmlinux test test-kernels unit integration bench overhead workload-overhead kmem-bench workloads limit-compare \
-	install uninstall clean fixtures tools
+	install uninstall clean fixtures tools mutants
 
 all: $(OUTPUT)/memtrace
 
@@ -155,6 +155,12 @@ workload-overhead: deps-bench
 limit-compare: deps
 	$(Q)$(MAKE) all fixtures
 	$(Q)python3 tools/limit_compare.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures
+
+# Deliberate breaks of memtrace, one at a time, each against the tests that
+# must catch it (tools/mutants.py; slow, so not part of `make test`).
+mutants: deps
+	$(Q)$(MAKE) all fixtures
+	$(Q)BUILD=$(abspath $(OUTPUT))/workloads python3 tools/mutants.py $(MUTANTS_ARGS)
 
 kmem-bench: deps
 	$(Q)$(MAKE) all fixtures

@@ -30,7 +30,7 @@ def measure(memtrace, threads, n, tmp):
         for line in mt.stdout:
             if line.startswith("held="):
                 break
-        kmem = cg.read("memory.kmem.usage_in_bytes")
+        kmem = cg.kernel_bytes()
         _, err = mt.communicate(timeout=600)
         if mt.returncode:
             raise RuntimeError("memtrace exited %d: %s" % (mt.returncode, err.strip()[-300:]))

@@ -19,6 +19,8 @@ import common  # noqa: E402
 import test_core  # noqa: E402,F401
 import test_robustness  # noqa: E402,F401
 import test_kernel_memory  # noqa: E402,F401
+import test_truth  # noqa: E402,F401
+import test_options  # noqa: E402,F401
 import test_exports  # noqa: E402,F401
 import test_lifecycle  # noqa: E402,F401
 import test_workloads  # noqa: E402,F401
@@ -36,7 +38,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--memtrace", required=True)
     ap.add_argument("--fixtures", required=True)
-    ap.add_argument("-k", action="append", help="run only tests whose name contains this (repeatable)")
+    ap.add_argument("-k", action="append", default=[],
+                    help="run only tests whose name contains this (repeat, or NAME,NAME: any of them)")
+    ap.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("integration tests need root (BPF)", file=sys.stderr)
@@ -49,29 +53,42 @@ def main():
     if pre.returncode != 0:
         print(pre.stderr.strip() or "memtrace --check-kernel: exit %d" % pre.returncode, file=sys.stderr)
         return pre.returncode
-    passed = failed = skipped = 0
+    passed = failed = skipped = xfailed = 0
     with tempfile.TemporaryDirectory(prefix="memtrace-test-") as tmp:
         os.chmod(tmp, 0o755)
         c = Ctx(args.memtrace, args.fixtures, tmp)
+        wanted = [k for arg in args.k for k in arg.split(",") if k]
         for fn in TESTS:
-            if args.k and not any(k in fn.__name__ for k in args.k):
+            if wanted and not any(k in fn.__name__ for k in wanted):
                 continue
+            if failed and args.exitfirst:
+                break
             t0 = time.monotonic()
+            bug = getattr(fn, "known_bug", None)
             try:
                 fn(c)
                 passed += 1
-                print("ok   %-40s %6.2f s" % (fn.__name__, time.monotonic() - t0), flush=True)
+                if bug:
+                    print("XPASS %-39s passed despite the known bug (%s): remove the mark" % (fn.__name__, bug),
+                          flush=True)
+                else:
+                    print("ok   %-40s %6.2f s" % (fn.__name__, time.monotonic() - t0), flush=True)
             except Skip as e:
                 skipped += 1
                 print("SKIP %-40s %s" % (fn.__name__, e), flush=True)
             except Failure as e:
+                if bug:
+                    xfailed += 1
+                    print("XFAIL %-39s known bug: %s: %s" % (fn.__name__, bug, e), flush=True)
+                    continue
                 failed += 1
                 print("FAIL %-40s %s" % (fn.__name__, e), flush=True)
             except Exception:
                 failed += 1
                 print("FAIL %-40s %s" % (fn.__name__, traceback.format_exc().strip().splitlines()[-1]),
                       flush=True)
-    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    print("%d passed, %d failed, %d skipped%s" % (passed, failed, skipped,
+                                                  ", %d known bugs (XFAIL)" % xfailed if xfailed else ""))
     return 1 if failed else 0
 
 

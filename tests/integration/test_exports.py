@@ -32,6 +32,11 @@ def time_series_csv(c):
     check(max(int(x["rss_bytes"]) for x in rows) == r["peak_rss"]["bytes"], "a row above the peak")
     totals = [x for x in rows if x["is_total_peak"] == "1"]
     check(len(totals) == 1 and int(totals[0]["total_bytes"]) == r["peak_total"]["bytes"], "total peak row")
+    at = r["peak_total"]["at_peak"]
+    for key in ("rss_bytes", "anon_bytes", "file_bytes", "shmem_bytes", "swap_bytes", "kernel_bytes",
+                "pgtables_bytes", "kstack_bytes", "threads"):
+        check(int(totals[0][key]) == at[key], "total peak row %s %s, JSON %s" % (key, totals[0][key], at[key]))
+    check(totals[0]["processes"] == "1" and totals[0]["page_faults"] == "", "total peak row %s" % totals[0])
     last = rows[-1]
     check(int(last["rss_bytes"]) == r["final"]["rss_bytes"] and int(last["processes"]) == 0,
           "last row %s vs final %s" % (last, r["final"]))
@@ -144,6 +149,8 @@ def export_bad_input(c):
         check(not os.path.exists(marker), "%s: the command ran" % opt)
     one_line_error(run("--interval", "0", "--", "true"), 64, r"bad interval '0'")
     one_line_error(run("--interval", "10parsecs", "--", "true"), 64, r"bad interval '10parsecs'")
+    one_line_error(run("--interval", "3600001", "--", "true"), 64, r"bad interval '3600001'")
+    check(run("--interval", "3600000", "--", "true").returncode == 0, "--interval 3600000 refused")
     one_line_error(run("--runs", "0", "--", "true"), 64, r"bad number '0' for --runs")
     one_line_error(run("--warmup", "x", "--", "true"), 64, r"bad number 'x' for --warmup")
     one_line_error(run("--runs", "2", "-p", "1"), 64, r"--runs and --warmup repeat a command")
@@ -325,3 +332,20 @@ def each_process_has_its_command_line(c):
               "-v row of %d lacks %r" % (x["pid"], x["cmdline"]))
     sh = [x for x in r["per_process"] if x["comm"] == "sh"]
     check(sh and sh[0]["cmdline"] == "sh -c " + script, "sh: %s" % sh)
+def tests_readme_names_real_tests(c):
+    """tests/README.md's feature -> test table names only tests that exist, every
+    test appears in it, and no row says UNTESTED."""
+    import common
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+    with open(path) as f:
+        text = f.read()
+    names = {fn.__name__ for fn in common.TESTS}
+    # Backticked words of the project README are options, fields and columns, not tests.
+    with open(os.path.join(os.path.dirname(path), "..", "README.md")) as f:
+        fields = set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", f.read(), flags=re.S)))
+    cited = {n for n in re.findall(r"`([a-z][a-z0-9_]+)`", text) if "_" in n and n not in fields}
+    unknown = {n for n in cited if n not in names and not n.startswith(("test_", "workload_"))}
+    check(not unknown, "README names no such tests: %s" % sorted(unknown))
+    missing = {n for n in names if n not in text and not n.startswith("workload_")}
+    check(not missing, "tests not in the README's table: %s" % sorted(missing))
+    check("UNTESTED" not in text, "an UNTESTED row")

@@ -8,37 +8,89 @@ from common import Failure, check, fixture_values, no_loss, test
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tools"))
+import memcg  # noqa: E402
 from memcg import MemoryCgroup, NoMemoryCgroup  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
 
 @test
 def kernel_memory_matches_the_cgroup(c):
-    """1000 sleeping threads in a fresh memory cgroup: kernel memory within 3% of kmem usage."""
+    """1000 threads held in a fresh memory cgroup: kernel memory within the
+    README's 0.15% of the cgroup's own count (v1 kmem usage, or v2 memory.stat)."""
     try:
         with MemoryCgroup("test") as cg:
-            args = cg.command([c.fx("threads"), "1000", "0", "1500"])
+            args = cg.command([c.fx("threads"), "1000", "0", "-1"])
             mt = subprocess.Popen([c.memtrace, "--json", c.path("kmem.json"), "--"] + args,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            values = {}
-            for line in mt.stdout:
-                k, _, v = line.strip().partition("=")
-                values[k] = int(v)
-                if k == "held":
-                    break
-            kmem = cg.read("memory.kmem.usage_in_bytes")
-            out, err = mt.communicate(timeout=120)
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                values = {}
+                for line in mt.stdout:
+                    k, _, v = line.strip().partition("=")
+                    values[k] = int(v)
+                    if k == "held":
+                        break
+                kmem = cg.kernel_bytes()  # while every thread is held, waiting for stdin
+                mt.stdin.write("g")
+                mt.stdin.flush()
+                out, err = mt.communicate(timeout=120)
+            finally:
+                if mt.poll() is None:
+                    mt.kill()
+                    mt.wait()
             check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
     except NoMemoryCgroup as e:
         raise Failure(str(e))
     r = c.load_json("kmem.json")
     ours = r["peak_kernel"]["bytes"]
     check(values["threads_seen"] == 1001, "fixture saw %d threads" % values["threads_seen"])
-    check(abs(ours - kmem) <= 0.03 * kmem, "memtrace kernel %d vs cgroup kmem %d (%.2f%%)" % (
-        ours, kmem, 100.0 * (ours - kmem) / kmem))
+    # README: "matches to 0.15%" (0.03% measured here at 1,000 threads, v1).
+    check(abs(ours - kmem) <= 0.0015 * kmem, "memtrace kernel %d vs cgroup v%d kernel %d (%+.3f%%)" % (
+        ours, cg.version, kmem, 100.0 * (ours - kmem) / kmem))
     at = r["peak_kernel"]["at_peak"]
     check(at["pgtables_bytes"] == values["vmpte_kib"] * 1024,
           "page tables %d vs VmPTE %d KiB" % (at["pgtables_bytes"], values["vmpte_kib"]))
     check(at["threads"] == 1001 and at["kstack_bytes"] == 1001 * 16384, "threads/stacks %s" % at)
+    check(at["thread_objects_bytes"] == 1001 * r["thread_kernel_bytes"], "thread objects %s" % at)
+    check(at["kernel_bytes"] == at["pgtables_bytes"] + at["kstack_bytes"] + at["thread_objects_bytes"],
+          "kernel_bytes is not the sum of its parts: %s" % at)
     no_loss(r)
+
+
+@test
+def cgroup_v2_memory_stat(c):
+    """The cgroup v2 path of tools/memcg.py: finding a cgroup2 mount, and the
+    kernel memory of a group from memory.stat, on files in the format of a
+    v2-only host (tests/integration/data/README: why not recorded here); and
+    on this host, whether a v2 group can count memory, and why not."""
+    mounts = memcg.cgroup2_mounts(os.path.join(DATA, "mountinfo.v2"))
+    check(mounts == ["/sys/fs/cgroup"], "cgroup2 mounts %s" % mounts)
+    with open(os.path.join(DATA, "memory.stat.v2")) as f:
+        text = f.read()
+    stat = memcg.parse_memory_stat(text)
+    check(stat["kernel_stack"] == 1002 * 16384 and stat["slab"] == 6907368, "parsed %s" % stat)
+    check(memcg.v2_kernel_bytes(stat) == 27521024, "'kernel' is the figure when present")
+    del stat["kernel"]  # before Linux 5.18: the parts
+    check(memcg.v2_kernel_bytes(stat) == 1002 * 16384 + 4186112 + 6907368 + 2400, "sum of the parts")
+    del stat["slab"]
+    try:
+        memcg.v2_kernel_bytes(stat)
+        raise Failure("a memory.stat without kernel nor slab was taken")
+    except NoMemoryCgroup as e:
+        check("slab" in str(e), "message %r" % str(e))
+    # Here: a v2 group either counts memory (then kernel_bytes() reads it),
+    # or the reason it cannot is named.
+    root, why = memcg.v2_root_with_memory()
+    if root:
+        with MemoryCgroup("v2-probe", version=2) as cg:
+            check(cg.kernel_bytes() >= 0, "v2 kernel bytes")
+    else:
+        check("memory" in why, "no reason given: %r" % why)
+        try:
+            with MemoryCgroup("v2-probe", version=2):
+                raise Failure("a v2 group was made without a memory controller")
+        except NoMemoryCgroup as e:
+            check(str(e) == why, "%r vs %r" % (str(e), why))
 
 
 @test
@@ -80,8 +132,34 @@ def per_task_table_of_a_known_tree(c):
     check(all(t["exit_ms"] is not None and t["exit_ms"] >= t["start_ms"] for t in rows), "exit times")
     check("Tasks: 10 threads" in p.stderr, "text table missing: %s" % p.stderr[-500:])
     with open(csv_path) as f:
-        crows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        crows = list(reader)
+    check(reader.fieldnames == ["run", "tid", "tgid", "ptid", "ppid", "comm", "start_ms", "exit_ms", "page_faults",
+                                "is_process", "peak_rss_bytes", "peak_anon_bytes", "peak_file_bytes",
+                                "peak_shmem_bytes", "peak_kernel_bytes", "kstack_bytes"], "columns %s" % reader.fieldnames)
     check(len(crows) == 10, "CSV rows %d" % len(crows))
-    leaders = [x for x in crows if x["is_process"] == "1"]
-    check(len(leaders) == 2 and all(int(x["peak_rss_bytes"]) > 0 for x in leaders), "leaders %s" % leaders)
+    # README: ordered by process, then start.
+    order = [(int(x["tgid"]), int(x["tid"]) != int(x["tgid"]), float(x["start_ms"])) for x in crows]
+    check(order == sorted(order), "rows not by process then start: %s" % order)
+    tasks = {t["tid"]: t for t in rows}
+    procs = {x["pid"]: x for x in r["per_process"]}
+    for x in crows:
+        t = tasks[int(x["tid"])]
+        for k in ("tgid", "ptid", "ppid", "page_faults", "kstack_bytes"):
+            check(int(x[k]) == t[k], "tid %s %s: CSV %s, JSON %s" % (x["tid"], k, x[k], t[k]))
+        check(x["run"] == "1" and x["comm"] == t["comm"], "tid %s run/comm %s" % (x["tid"], x))
+        check(int(x["kstack_bytes"]) == 16384, "tid %s kstack %s" % (x["tid"], x["kstack_bytes"]))
+        for k in ("start_ms", "exit_ms"):
+            check(abs(float(x[k]) - t[k]) < 0.002, "tid %s %s: CSV %s, JSON %s" % (x["tid"], k, x[k], t[k]))
+        leader = int(x["tid"]) == int(x["tgid"])
+        check(x["is_process"] == ("1" if leader else "0"), "tid %s is_process %s" % (x["tid"], x["is_process"]))
+        if leader:
+            pk = procs[int(x["tid"])]["peak"]
+            for k in ("rss", "anon", "file", "shmem"):
+                check(int(x["peak_%s_bytes" % k]) == pk["%s_bytes" % k], "tid %s peak_%s_bytes" % (x["tid"], k))
+            check(int(x["peak_kernel_bytes"]) == procs[int(x["tid"])]["peak_kernel_bytes"], "peak_kernel_bytes")
+            check(pk["rss_bytes"] > 0, "leader %s has no peak" % x["tid"])
+        else:
+            check(all(x["peak_%s_bytes" % k] == "" for k in ("rss", "anon", "file", "shmem", "kernel")),
+                  "a thread row with process figures: %s" % x)
     no_loss(r)

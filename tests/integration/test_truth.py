@@ -1,0 +1,195 @@
+"""Every figure against a truth memtrace does not compute: the kinds of
+pages against the fixture's own /proc/self/status, page faults against
+/proc/PID/stat, the time series' spacing against the clock, kernel stacks
+against /proc/meminfo."""
+import csv
+import os
+import subprocess
+
+from common import KIB, MIB, Failure, check, exact, fixture_values, known_bug, no_loss, test
+
+THREAD_STACK = 16384  # x86-64 THREAD_SIZE; kernel_stacks_match_meminfo shows it independently
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@test
+def memory_kinds_split(c):
+    """20 MiB anon, 8 MiB of a disk file, 12 MiB shmem at once: each part is the
+    fixture's own RssAnon / RssFile / RssShmem / VmSwap at its high, to the byte."""
+    data = os.path.join(c.fixtures, "kinds.data.%d" % os.getpid())  # a disk, not tmpfs
+    ts, summary = c.path("kinds.csv"), c.path("kinds-summary.csv")
+    if os.path.exists(summary):
+        os.unlink(summary)
+    p, r = c.run(["--csv", ts, "--summary-csv", summary], [c.fx("kinds"), "20", "8", "12", data])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["rss_shmem_kib"] >= 12 * 1024 and v["rss_file_kib"] >= 8 * 1024,
+          "the fixture did not hold its shmem and file pages: %s" % v)
+    # The fixture reads status once, warm, right after its last touch: the
+    # tree's peak is that instant, so every part matches exactly.
+    truth = {"rss_bytes": v["vmrss_kib"] * KIB, "anon_bytes": v["rss_anon_kib"] * KIB,
+             "file_bytes": v["rss_file_kib"] * KIB, "shmem_bytes": v["rss_shmem_kib"] * KIB,
+             "swap_bytes": v["vm_swap_kib"] * KIB}
+    exact(r["peak_rss"]["bytes"], truth["rss_bytes"], "peak vs VmRSS")
+    for where, mem in (("peak_rss.at_peak", r["peak_rss"]["at_peak"]),
+                       ("per_process.peak", r["per_process"][0]["peak"]),
+                       ("per_process.at_tree_rss_peak", r["per_process"][0]["at_tree_rss_peak"])):
+        for key, want in truth.items():
+            exact(mem[key], want, "%s.%s" % (where, key))
+    row = [x for x in read_csv(ts) if x["is_rss_peak"] == "1"][0]
+    for key, want in truth.items():
+        exact(int(row[key]), want, "time-series peak row %s" % key)
+    srow = read_csv(summary)[0]
+    for key in ("anon", "file", "shmem"):
+        exact(int(srow["peak_%s_bytes" % key]), truth["%s_bytes" % key], "summary CSV peak_%s_bytes" % key)
+    exact(int(srow["peak_rss_bytes"]), truth["rss_bytes"], "summary CSV peak_rss_bytes")
+    no_loss(r)
+
+
+@test
+def page_faults_match_rusage(c):
+    """A child touching 16 MiB: its fault count is the kernel's minflt + majflt
+    from /proc/PID/stat, read by its parent once it has exited, exactly."""
+    tasks_csv = c.path("faults-tasks.csv")
+    p, r = c.run(["--tasks-csv", tasks_csv], [c.fx("faults"), "16"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["child_faults"] >= 16 * MIB // 4096, "the child took only %d faults" % v["child_faults"])
+    procs = {x["pid"]: x for x in r["per_process"]}
+    child = procs[v["child_pid"]]
+    # A child's counters start at zero at fork, where memtrace starts following it.
+    exact(child["page_faults"], v["child_faults"], "the child's page faults")
+    exact(r["page_faults"], sum(x["page_faults"] for x in r["per_process"]), "tree faults vs processes summed")
+    rows = {int(x["tid"]): x for x in read_csv(tasks_csv)}
+    exact(int(rows[v["child_pid"]]["page_faults"]), v["child_faults"], "the child's row in --tasks-csv")
+    no_loss(r)
+
+
+@test
+def interval_spacing_and_count(c):
+    """--interval 40 over a 1.2 s command: a row every 40 ms, on a 40 ms grid from the start."""
+    path = c.path("interval.csv")
+    p, r = c.run(["--csv", path, "--interval", "40"], ["sleep", "1.2"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    rows = read_csv(path)
+    samples = [float(x["t_ms"]) for x in rows[:-1] if x["is_rss_peak"] == "0" and x["is_total_peak"] == "0"]
+    wall_ms = r["wall_s"] * 1000
+    due = int(wall_ms // 40) + 1  # at 0, 40, 80 ... ms up to the end
+    # A sample is taken when its time has come: late by the poll's wake-up
+    # (a loaded host: a few ms), never early; a late one may skip a slot,
+    # so allow 20% missing, and none extra.
+    check(0.8 * due <= len(samples) <= due, "%d sample rows, %d due in %.0f ms" % (len(samples), due, wall_ms))
+    late = sorted(t - 40 * int(t // 40) for t in samples)
+    check(late[len(late) // 2] < 10, "samples off the 40 ms grid: median %.1f ms late" % late[len(late) // 2])
+    gaps = sorted(b - a for a, b in zip(samples, samples[1:]))
+    check(35 <= gaps[len(gaps) // 2] <= 45, "median gap %.1f ms, want 40" % gaps[len(gaps) // 2])
+    check(samples[0] < 40, "first sample at %.1f ms" % samples[0])
+    no_loss(r)
+
+
+def meminfo_kib(field):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise Failure("no %s in /proc/meminfo" % field)
+
+
+@test
+def kernel_stacks_match_meminfo(c):
+    """2000 threads held alive: memtrace's kernel stacks equal what KernelStack
+    in /proc/meminfo (the kernel's own count) drops by when they end."""
+    n = 2000
+    drops = []
+    for attempt in range(3):
+        mt = subprocess.Popen([c.memtrace, "--json", c.path("kstack.json"), "--", c.fx("threads"), str(n), "0", "-1"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            for line in mt.stdout:
+                if line.startswith("held="):
+                    break
+            during = meminfo_kib("KernelStack")  # every thread is alive, waiting for stdin
+            mt.stdin.write("g")
+            mt.stdin.flush()
+            out, err = mt.communicate(timeout=60)
+        finally:
+            if mt.poll() is None:
+                mt.kill()
+                mt.wait()
+        after = meminfo_kib("KernelStack")  # the fixture and memtrace are gone
+        check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
+        drops.append((during - after) * KIB)  # the fixture's n + 1 threads and memtrace's one
+    r = c.load_json("kstack.json")
+    ours = r["peak_kernel"]["at_peak"]["kstack_bytes"]
+    drop = sorted(drops)[1]
+    # KernelStack is host-wide and the host is shared: other processes' threads
+    # come and go in the tenth of a second between the two reads. The median of
+    # three runs, within 4 MiB (256 stacks, 12% of the 31 MiB measured; one
+    # page short per stack would be 25% off).
+    check(abs(ours - drop) <= 4 * MIB, "memtrace kernel stacks %d vs KernelStack drops %s (median %+.1f%%)" % (
+        ours, drops, 100.0 * (ours - drop) / drop))
+    check(r["peak_kernel"]["at_peak"]["threads"] == n + 1, "threads %s" % r["peak_kernel"]["at_peak"])
+    no_loss(r)
+
+
+@test
+def kernel_stacks_follow_threads(c):
+    """300 short threads, at most 9 alive: at each peak the stacks are those of
+    the live threads, and nothing is left at the end."""
+    p, r = c.run([], [c.fx("churn"), "300", "8"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    for key in ("peak_rss", "peak_kernel", "peak_total"):
+        at = r[key]["at_peak"]
+        exact(at["kstack_bytes"], at["threads"] * THREAD_STACK, "%s kernel stacks of %d threads" % (key, at["threads"]))
+        check(1 <= at["threads"] <= 9, "%s threads %d" % (key, at["threads"]))
+    check(r["threads"]["total"] == 301 and r["threads"]["exits_seen"] == 301, "threads %s" % r["threads"])
+    final = r["final"]
+    check(final["kstack_bytes"] == 0 and final["threads"] == 0 and final["kernel_bytes"] == 0, "final %s" % final)
+    no_loss(r)
+
+
+@test
+def page_tables_of_sparse_memory(c):
+    """One page touched in every 2 MiB of 1 GiB: 512 page-table pages that come
+    with faults alone; at the kernel-memory peak, page tables are VmPTE exactly."""
+    p, r = c.run([], [c.fx("sparse"), "1024"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    v = fixture_values(p.stdout)
+    check(v["vmpte_kib"] >= 512 * 4, "the fixture's page tables: %d KiB" % v["vmpte_kib"])
+    for key in ("peak_kernel", "peak_total"):
+        exact(r[key]["at_peak"]["pgtables_bytes"], v["vmpte_kib"] * KIB, "%s page tables vs VmPTE at the high" % key)
+    exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "peak vs VmRSS")
+    no_loss(r)
+
+
+@test
+@known_bug("the peak is 64 to 192 KiB (16-page steps) above VmRSS in about half the runs when "
+           "threads of one process fault on several CPUs at once (before and after main's 8ed6a21)")
+def fault_storm_on_every_cpu(c):
+    """4 threads of one process fault 32 MiB each at the same time, five runs:
+    the peak is the process's VmRSS once all have touched, exactly, every time
+    (concurrent changes of one process and of the tree's sums lose nothing)."""
+    for _ in range(5):
+        p, r = c.run([], [c.fx("storm"), "4", "32"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "peak vs VmRSS after the storm")
+        check(r["final"]["rss_bytes"] == 0, "final %s" % r["final"])
+        no_loss(r)
+
+
+@test
+def tree_sums_under_concurrent_faults(c):
+    """Two processes fault 128 MiB each at the same time on two CPUs, three runs:
+    the tree's peak is the sum of their VmRSS exactly, every time (changes of
+    different processes that race for the tree's sums lose nothing)."""
+    for _ in range(3):
+        p, r = c.run([], [c.fx("tree_hold"), "2", "128"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        exact(r["peak_rss"]["bytes"], v["sum_vmrss_kib"] * KIB, "peak vs the sum of VmRSS")
+        no_loss(r)
