@@ -9,8 +9,8 @@ import signal
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, Skip, check, fixture_values, no_loss, test
-from test_robustness import wait_for_line, wait_until_tracing
+from common import KIB, MIB, Failure, Skip, check, fixture_values, no_loss, test, wait_until_polling
+from test_robustness import wait_for_line
 
 
 def lifecycle(c, *args, env=None, extra=()):
@@ -52,7 +52,7 @@ def attach_ends_despite_an_unreaped_child(c):
         v = wait_for_line(fx, "zombie")
         mt = subprocess.Popen([c.memtrace, "--json", c.path("zattach.json"), "-p", str(v["pid"])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_until_tracing(mt.pid)
+        wait_until_polling(mt.pid)
         fx.stdin.close()
         fx.wait(timeout=10)
         try:
@@ -103,7 +103,7 @@ def attach_clone_vm(c, target):
         out = c.path("cvm-%s.json" % target)
         mt = subprocess.Popen([c.memtrace, "--json", out, "-p", str(v[target])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_until_tracing(mt.pid)
+        wait_until_polling(mt.pid)
         fx.stdin.write("grow 64\n")
         fx.stdin.flush()
         v.update(wait_for_line(fx, "grown"))
@@ -257,7 +257,7 @@ def inside_a_pid_namespace(c):
     try:
         v = wait_for_line(fx, "ready")
         mt = descendant_named(fx.pid, "memtrace")
-        wait_until_tracing(mt)
+        wait_until_polling(mt)
         # The attach_target parent is memtrace's child (memtrace replaced the shell that started it).
         target = [d for d in children_of(mt) if comm_of(d) == "attach_target"]
         check(len(target) == 1, "attach_target below memtrace: %s" % target)

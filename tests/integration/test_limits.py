@@ -4,8 +4,8 @@ import signal
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, test
-from test_robustness import wait_for_line, wait_until_tracing
+from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, test, wait_until_polling
+from test_robustness import wait_for_line
 
 PAGE = 4096
 
@@ -152,7 +152,7 @@ def limit_when_attached(c):
         mt = subprocess.Popen([c.memtrace, "--json", c.path("attach_limit.json"), "--limit", "20M",
                                "-p", str(v["parent"])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_until_tracing(mt.pid)
+        wait_until_polling(mt.pid)
         fx.send_signal(signal.SIGUSR1)
         out, err = mt.communicate(timeout=30)
         fx.wait(timeout=10)
