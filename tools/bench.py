@@ -102,10 +102,6 @@ VARIANTS = {
     "java-virtual+fixed-heap": ("java-virtual", ["-Xms2g", "-Xmx2g"],
                                 "G1 with the heap fixed at 2 GiB (-Xms2g -Xmx2g)"),
     "java-virtual+serial": ("java-virtual", ["-XX:+UseSerialGC"], "serial GC (-XX:+UseSerialGC)"),
-    "java-virtual+serial-fixed": ("java-virtual", ["-XX:+UseSerialGC", "-Xms2g", "-Xmx2g", "-Xmn256m"],
-                                  "serial GC, heap 2 GiB, young generation 256 MiB"),
-    "java-threads+fixed-heap": ("java-threads", ["-Xms2g", "-Xmx2g"],
-                                "G1 with the heap fixed at 2 GiB (-Xms2g -Xmx2g)"),
 }
 # Per OS thread: 16 KiB kernel stack, ~6.6 KiB task struct and small slab
 # objects, page tables and the touched pages of its user stack (measured:
