@@ -160,39 +160,35 @@ class Workloads:
 
     def argv(self, name, n, seconds, via_run=False):
         """The command line of workload name with n tasks sleeping seconds:
-        what workloads/run would exec (keep in step with its last `case`)."""
+        what workloads/run would exec, as its --argv prints it; a variant
+        (VARIANTS) with its options put after the interpreter."""
         if name in VARIANTS:
             base, opts, _ = VARIANTS[name]
             argv = self.argv(base, n, seconds)
             return argv[:1] + opts + argv[1:]
         args = [str(n), str(seconds)]
-        d = os.path.join(self.build, name)
         if via_run:
             return [self.run, name] + args
-        if name.startswith("rust-") or name.startswith("c-"):
-            return [os.path.join(d, name)] + args
-        if name == "go":
-            return [os.path.join(d, "go-goroutines")] + args
-        if name == "java-threads":
-            return [self.interp(name), "-cp", d, "SleepThreads"] + args
-        if name == "java-virtual":
-            return [self.interp(name), "-cp", d, "SleepVirtual"] + args
-        if name == "csharp":
-            return [self.interp(name), os.path.join(d, "SleepTasks.exe")] + args
-        if name == "node":
-            return [self.interp(name), os.path.join(d, "main.mjs")] + args
-        if name == "python":
-            return [self.interp(name), os.path.join(d, "main.py")] + args
-        if name == "elixir":
-            # The BEAM's default limit is 262144 processes: workloads/run
-            # passes +P N+4096 above that, and so does this.
-            erl = []
-            if n + 4096 > 262144:
-                erl = ["--erl", "+P %d" % min(n + 4096, 134217727)]
-            return [self.interp(name)] + erl + ["-pa", d, "-e", "SleepTasks.main(System.argv())",
-                                                "--"] + args
-        # A workload this harness does not know yet: through the script.
-        return [self.run, name] + args
+        return self.exec_line(name, n, seconds)[1]
+
+    def environ(self, name, n, seconds):
+        """The environment to run argv(name, ...) in: ours plus the
+        variables workloads/run would set (csharp-coreclr's ICU version)."""
+        base = VARIANTS[name][0] if name in VARIANTS else name
+        return dict(os.environ, **self.exec_line(base, n, seconds)[0])
+
+    def exec_line(self, name, n, seconds):
+        """({VAR: VALUE}, argv) that `workloads/run NAME N SECONDS` would
+        exec, from its --argv: VAR=VALUE lines, a line --, the arguments."""
+        p = subprocess.run([self.run, "--argv", name, str(n), str(seconds)], capture_output=True,
+                           text=True, env=self.env)
+        lines = p.stdout.split("\n")[:-1]
+        if p.returncode != 0 or "--" not in lines:
+            raise BenchError("cannot get the command line of %s (%s --argv): %s"
+                             % (name, self.run, p.stderr.strip()))
+        cut = lines.index("--")
+        env = dict(line.split("=", 1) for line in lines[:cut])
+        return env, lines[cut + 1:]
 
 
 # ------------------------------------------------------------------- limits
@@ -322,9 +318,9 @@ def last_line(path):
     return lines[-1][:200] if lines else ""
 
 
-def run_memtrace(memtrace, argv, stem, interval, timeout):
-    """Runs argv under memtrace; returns a dict with rc, timed_out, wall,
-    report (the JSON or None) and the file paths."""
+def run_memtrace(memtrace, argv, stem, interval, timeout, env=None):
+    """Runs argv under memtrace (in env, default ours); returns a dict with
+    rc, timed_out, wall, report (the JSON or None) and the file paths."""
     files = {k: stem + ext for k, ext in (("json", ".json"), ("csv", ".csv"),
                                           ("report", ".report.txt"), ("stderr", ".stderr"))}
     for path in files.values():
@@ -336,7 +332,7 @@ def run_memtrace(memtrace, argv, stem, interval, timeout):
     timed_out = False
     with open(files["stderr"], "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                             start_new_session=True, preexec_fn=_child_setup)
+                             start_new_session=True, preexec_fn=_child_setup, env=env)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -772,8 +768,8 @@ def article_table(rows, names, sizes, meta, path, log):
     except bench_article.ArticleError as e:
         log(str(e))
         return None
-    if not any(cell(rows, name, n) or cell(rows, name + bench_article.PINNED_SUFFIX, n)
-               for name, n, _ in figures):
+    if not any(cell(rows, f[0], f[1]) or cell(rows, f[0] + bench_article.PINNED_SUFFIX, f[1])
+               for f in figures):
         return None
     versions = {x: rt.get("version", "") for x, rt in meta["runtimes"].items()}
     return bench_article.table(rows, figures, sizes, versions)
@@ -976,7 +972,8 @@ def main(argv=None):
                 problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
                 guard = sysctl_guard.SysctlGuard(want)
                 with guard:
-                    res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout)
+                    res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
+                                       env=None if a.via_run else wl.environ(name, n, seconds))
                 sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
                 row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
                 if problems and row["status"] != "ok":

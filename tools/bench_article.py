@@ -8,10 +8,10 @@ article under both readings of "MB": 10^6 bytes and 2^20 bytes (MiB). The
 article's figures are RSS (its text never mentions kernel memory), so RSS is
 what is compared, not the peak total.
 
-article.tsv: tab-separated, '#' comments, a header naming at least a
-runtime column (runtime, workload or name), a task-count column (n, N or
-tasks) and a figure column whose name contains "mb"; runtime names are the
-workloads' (rust-tokio, python...).
+article.tsv (workloads/): tab-separated, '#' comments, a header naming a
+runtime column (the workload's name without @2023), n, article_value, and
+optionally unit (MB only), article_version and kind ("chart": read off its
+charts; "text": stated in its text, approximate).
 """
 import math
 
@@ -28,20 +28,8 @@ class ArticleError(Exception):
     pass
 
 
-def _column(header, wanted, contains=None):
-    low = [h.strip().lower() for h in header]
-    for w in wanted:
-        if w in low:
-            return low.index(w)
-    if contains:
-        for i, h in enumerate(low):
-            if contains in h:
-                return i
-    return None
-
-
 def load(path):
-    """[(runtime, n, article_mb)] in file order."""
+    """[(runtime, n, value_mb, version, kind)] in file order."""
     try:
         with open(path) as f:
             lines = [ln.rstrip("\n") for ln in f]
@@ -50,20 +38,25 @@ def load(path):
     lines = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise ArticleError("%s: no rows" % path)
-    header = lines[0].split("\t")
-    ci = _column(header, ("runtime", "workload", "name"))
-    ni = _column(header, ("n", "tasks"))
-    vi = _column(header, ("article_mb", "mb"), contains="mb")
-    if ci is None or ni is None or vi is None:
-        raise ArticleError("%s: header %r lacks a runtime, n or MB column" % (path, lines[0]))
+    header = [h.strip().lower() for h in lines[0].split("\t")]
+    missing = [h for h in ("runtime", "n", "article_value") if h not in header]
+    if missing:
+        raise ArticleError("%s: header %r lacks %s" % (path, lines[0], ", ".join(missing)))
+    col = {h: i for i, h in enumerate(header)}
     out = []
     for k, ln in enumerate(lines[1:], 2):
-        f = ln.split("\t")
+        f = [x.strip() for x in ln.split("\t")]
+
+        def get(h):
+            return f[col[h]] if h in col and col[h] < len(f) else ""
         try:
-            out.append((f[ci].strip(), int(f[ni].replace(",", "").replace("_", "")),
-                        float(f[vi].replace(",", ""))))
-        except (IndexError, ValueError):
+            row = (get("runtime"), int(get("n").replace(",", "").replace("_", "")),
+                   float(get("article_value").replace(",", "")), get("article_version"), get("kind") or "chart")
+        except ValueError:
             raise ArticleError("%s: line %d: %r" % (path, k, ln))
+        if get("unit") not in ("", "MB"):
+            raise ArticleError("%s: line %d: unit %r (only the article's MB)" % (path, k, get("unit")))
+        out.append(row)
     return out
 
 
@@ -78,8 +71,8 @@ def likely_unit(rows, figures, min_n=100000):
     """Which reading of the article's "MB" its pinned rows at N >= min_n
     match better: ('MiB' or 'MB', mean |ln ratio| as MB, as MiB, count)."""
     err = {"MB": [], "MiB": []}
-    for name, n, mb in figures:
-        if n < min_n:
+    for name, n, mb, _, kind in figures:
+        if n < min_n or kind != "chart":
             continue
         c = bench_stats.cell(rows, name + PINNED_SUFFIX, n)
         if not c:
@@ -105,11 +98,11 @@ def _cell_text(c):
 def table(rows, figures, sizes, versions):
     """Markdown lines of the article / pinned / current table, and a line
     saying which "MB" the article most likely used."""
-    L = ["| runtime | N | article \"MB\" | pinned MiB | pinned MB | current MiB | current MB | "
-         "pinned / article, MB = 10^6 B | pinned / article, MB = MiB |",
+    L = ["| runtime | N | article \"MB\" (its version) | pinned MiB (version) | pinned MB | "
+         "current MiB (version) | current MB | pinned / article, MB = 10^6 B | pinned / article, MB = MiB |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     unit = likely_unit(rows, figures)
-    for name, n, mb in figures:
+    for name, n, mb, aver, kind in figures:
         if n not in sizes:
             continue
         pinned = bench_stats.cell(rows, name + PINNED_SUFFIX, n)
@@ -129,17 +122,20 @@ def table(rows, figures, sizes, versions):
                     r_mb += mark
         pv = versions.get(name + PINNED_SUFFIX, "")
         cv = versions.get(name, "")
+        art = ("~" if kind != "chart" else "") + "{:,.2f}".format(mb).rstrip("0").rstrip(".")
         L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            name, "{:,}".format(n), "{:,.2f}".format(mb).rstrip("0").rstrip("."),
+            name, "{:,}".format(n), art + (" (%s)" % aver if aver else ""),
             p_mib + (" (%s)" % pv if pv and p_mib != "-" else ""), p_mb,
             c_mib + (" (%s)" % cv if cv and c_mib != "-" else ""), c_mb, r_mb, r_mib))
     note = []
+    if any(kind != "chart" for _, _, _, _, kind in figures):
+        note.append("~: a figure stated in the article's text, approximate (\"almost 250 MB\").")
     if unit:
-        note.append("Pinned rows at N ≥ 100,000 (%d): mean |ln(pinned / article)| is %.3f reading the "
+        note.insert(0, "Pinned rows at N ≥ 100,000 (%d): mean |ln(pinned / article)| is %.3f reading the "
                     "article's MB as 10^6 bytes and %.3f reading it as MiB, so the article most likely "
-                    "used **%s** (✓: within %d%% in that reading)." % (
+                    "used **%s** (✓: within %d%% in that reading, ✗: not)." % (
                         unit[3], unit[1], unit[2], "MiB (2^20 bytes)" if unit[0] == "MiB" else "MB (10^6 bytes)",
                         100 * TARGET))
     else:
-        note.append("No pinned workload ran at N ≥ 100,000: the article's unit is not decided here.")
+        note.insert(0, "No pinned workload ran at N ≥ 100,000: the article's unit is not decided here.")
     return L, note

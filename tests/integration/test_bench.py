@@ -151,7 +151,7 @@ def bench_execs_what_workloads_run_execs(c):
     check(names, "no workload is built")
     for name in names:
         # Elixir's command line depends on N (+P above 262,144 tasks).
-        for n in ((1, 300000) if name == "elixir" else (1,)):
+        for n in ((1, 300000) if name.startswith("elixir") else (1,)):
             got = exec_of_run(wl, name, n, 30)
             want = wl.argv(name, n, 30)
             # An interpreter that is itself a script shows as "sh SCRIPT ARGS".
@@ -456,10 +456,12 @@ def bench_article_table(c):
     MiB = 1048576
     tsv = c.path("article.tsv")
     with open(tsv, "w") as f:
-        f.write("# figures read from the article's charts\nruntime\tn\tarticle_mb\n"
-                "rust-tokio\t1000000\t213.6\npython\t1000000\t2232\ngo\t1000000\t2658\n")
+        f.write("# figures read from the article's charts\nruntime\tn\tarticle_value\tunit\tarticle_version\tkind\n"
+                "rust-tokio\t1000000\t213.6\tMB\ttokio 1.28.1\tchart\npython\t1000000\t2232\tMB\t\tchart\n"
+                "go\t1000000\t2658\tMB\tGo 1.18\tchart\njava-threads\t10000\t250\tMB\t\ttext\n")
     figures = bench_article.load(tsv)
-    check(figures == [("rust-tokio", 1000000, 213.6), ("python", 1000000, 2232.0), ("go", 1000000, 2658.0)],
+    check(figures == [("rust-tokio", 1000000, 213.6, "tokio 1.28.1", "chart"), ("python", 1000000, 2232.0, "", "chart"),
+                      ("go", 1000000, 2658.0, "Go 1.18", "chart"), ("java-threads", 10000, 250.0, "", "text")],
           "loaded %s" % figures)
     rows = []
     for k, v in enumerate((223, 224, 225), 1):
@@ -467,6 +469,7 @@ def bench_article_table(c):
         rows.append(synth_row("rust-tokio", 1000000, k, 438 * MiB))
         rows.append(synth_row("python@2023", 1000000, k, 2205 * MiB))
     lines, note = bench_article.table(rows, figures, [1000000], {"rust-tokio@2023": "tokio 1.28.1"})
+    check(not any(ln.startswith("| java-threads |") for ln in lines), "a row for an N that did not run")
     tokio = next(ln for ln in lines if ln.startswith("| rust-tokio |"))
     cells = [x.strip() for x in tokio.strip("|").split("|")]
     # 224 MiB = 234.9 MB; / 213.6: 1.048 as MiB (223/213.6 .. 225/213.6), 1.10 as MB.
@@ -477,16 +480,20 @@ def bench_article_table(c):
     check(cells[7] == "1.10× (1.09–1.10)", "ratio as MB %r" % cells[7])
     gorow = [x.strip() for x in next(ln for ln in lines if ln.startswith("| go |")).strip("|").split("|")]
     check(gorow[3] == "-" and gorow[8] == "-", "go has no pinned build: %s" % gorow)
+    check(cells[2] == "213.6 (tokio 1.28.1)", "article cell %r" % cells[2])
     check("most likely used **MiB" in note[0], "unit verdict %r" % note)
-    try:
+    for text, why in (("runtime\tn\nx\t1\n", "lacks article_value"),
+                      ("runtime\tn\tarticle_value\tunit\nx\t1\t2\tGB\n", "unit 'GB'"),
+                      ("runtime\tn\tarticle_value\nx\tmany\t2\n", "line 2")):
         bad = c.path("bad.tsv")
         with open(bad, "w") as f:
-            f.write("runtime\tn\nx\t1\n")
-        bench_article.load(bad)
-    except bench_article.ArticleError as e:
-        check("MB column" in str(e), "error %s" % e)
-    else:
-        raise Failure("a file without an MB column was loaded")
+            f.write(text)
+        try:
+            bench_article.load(bad)
+        except bench_article.ArticleError as e:
+            check(why in str(e), "error %s, want %s" % (e, why))
+        else:
+            raise Failure("loaded %r" % text)
 
 
 @test

@@ -1,4 +1,5 @@
-// csharp: one Task per task, Task.Run(async () => await Task.Delay(...)),
+// csharp: one Task per task, the article's
+// Task.Run(async () => { await Task.Delay(TimeSpan.FromSeconds(...)); }),
 // each delaying SECONDS; then awaits Task.WhenAll of them.
 //
 // usage: SleepTasks.exe N [SECONDS]   (SECONDS defaults to 10)
@@ -8,6 +9,7 @@
 // GetAwaiter().GetResult(), which is what the C# compiler generates for an
 // async Main anyway.
 using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
 
 static class SleepTasks
@@ -15,6 +17,11 @@ static class SleepTasks
     const string Name = "csharp";
     const long MaxTasks = 1000000000L;
     const long MaxSeconds = 86400L;
+
+    // Read by every task rather than captured: the article's lambda captures
+    // nothing, so the compiler caches one delegate; a captured local would
+    // allocate a closure and a delegate per task.
+    static long seconds = 10;
 
     sealed class UsageError : Exception
     {
@@ -35,7 +42,6 @@ static class SleepTasks
     static int Main(string[] args)
     {
         int n;
-        long secs = 10;
         try
         {
             if (args.Length == 0)
@@ -44,22 +50,28 @@ static class SleepTasks
                 throw new UsageError("too many arguments");
             n = (int)Count(args[0], "N", MaxTasks);
             if (args.Length == 2)
-                secs = Count(args[1], "SECONDS", MaxSeconds);
+                seconds = Count(args[1], "SECONDS", MaxSeconds);
         }
         catch (UsageError e)
         {
             Console.Error.WriteLine(Name + ": " + e.Message + " (usage: " + Name + " N [SECONDS])");
             return 2;
         }
-        Run(n, TimeSpan.FromSeconds(secs)).GetAwaiter().GetResult();
+        Run(n).GetAwaiter().GetResult();
         return 0;
     }
 
-    static async Task Run(int n, TimeSpan delay)
+    static async Task Run(int n)
     {
-        var tasks = new Task[n];
+        List<Task> tasks = new List<Task>();
         for (int i = 0; i < n; i++)
-            tasks[i] = Task.Run(async () => await Task.Delay(delay));
+        {
+            Task task = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(seconds));
+            });
+            tasks.Add(task);
+        }
         await Task.WhenAll(tasks);
     }
 }

@@ -3,8 +3,11 @@ defmodule SleepTasks do
   elixir: one BEAM process per task (`Task.async/1`), each calling
   `:timer.sleep/1` for SECONDS; then `Task.await_many/2` with no timeout.
 
-  usage (through workloads/run, which compiles nothing at run time):
-      elixir --erl "+P LIMIT" -pa BUILD/elixir -e "SleepTasks.main(System.argv())" -- N [SECONDS]
+  usage, as the article ran it (workload elixir: main.exs, compiled in
+  memory when it starts, with this file):
+      elixir [--erl "+P LIMIT"] main.exs N [SECONDS]
+  or precompiled by elixirc (workload elixir-beam: no compiler loaded):
+      elixir [--erl "+P LIMIT"] -pa BUILD/elixir-beam -e "SleepTasks.main(System.argv())" -- N [SECONDS]
   (SECONDS defaults to 10)
   """
 
@@ -14,10 +17,16 @@ defmodule SleepTasks do
 
   def main(argv) do
     {n, secs} = parse_args(argv)
-    ms = secs * 1000
+    # Read by every task rather than captured: the article's
+    # fn -> :timer.sleep(10000) end has no free variable.
+    :persistent_term.put({__MODULE__, :ms}, secs * 1000)
 
     # 1..n//1 is empty for n = 0, where 1..0 would count down.
-    tasks = for _ <- 1..n//1, do: Task.async(fn -> :timer.sleep(ms) end)
+    tasks =
+      for _ <- 1..n//1 do
+        Task.async(fn -> :timer.sleep(:persistent_term.get({__MODULE__, :ms})) end)
+      end
+
     Task.await_many(tasks, :infinity)
     :ok
   end

@@ -19,6 +19,10 @@ const (
 	maxSeconds = 86_400
 )
 
+// sleep is SECONDS, read by every goroutine rather than captured: the
+// article's closure captures only the WaitGroup.
+var sleep = 10 * time.Second
+
 func fail(problem string) {
 	fmt.Fprintf(os.Stderr, "%s: %s (usage: %s N [SECONDS])\n", name, problem, name)
 	os.Exit(2)
@@ -52,14 +56,14 @@ func main() {
 	if len(args) == 2 {
 		secs = count(args[1], "SECONDS", maxSeconds)
 	}
-	d := time.Duration(secs) * time.Second
+	sleep = time.Duration(secs) * time.Second
 
 	var wg sync.WaitGroup
 	for i := uint64(0); i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(d)
+			time.Sleep(sleep)
 		}()
 	}
 	wg.Wait()

@@ -1,4 +1,6 @@
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * java-threads: one platform (OS) thread per task, {@code new Thread(...)}
@@ -15,6 +17,12 @@ public final class SleepThreads {
     private static final String NAME = "java-threads";
     private static final long MAX_TASKS = 1_000_000_000L;
     private static final long MAX_SECONDS = 86_400L;
+
+    /**
+     * SECONDS in milliseconds, read by every thread rather than captured: the
+     * article's lambda captures nothing (one instance of it for all threads).
+     */
+    private static long millis = 10_000L;
 
     private static void fail(String problem) {
         System.err.println(NAME + ": " + problem + " (usage: " + NAME + " N [SECONDS])");
@@ -41,18 +49,20 @@ public final class SleepThreads {
         }
         int n = (int) count(args[0], "N", MAX_TASKS);
         long secs = args.length == 2 ? count(args[1], "SECONDS", MAX_SECONDS) : 10;
-        long millis = Duration.ofSeconds(secs).toMillis();
+        millis = Duration.ofSeconds(secs).toMillis();
 
-        Thread[] threads = new Thread[n];
+        // The article's loop: an ArrayList grown by add.
+        List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            threads[i] = new Thread(() -> {
+            Thread thread = new Thread(() -> {
                 try {
                     Thread.sleep(millis);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
-            threads[i].start();
+            thread.start();
+            threads.add(thread);
         }
         for (Thread t : threads) {
             t.join();

@@ -1,4 +1,6 @@
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * java-virtual: one virtual thread per task,
@@ -12,6 +14,13 @@ public final class SleepVirtual {
     private static final String NAME = "java-virtual";
     private static final long MAX_TASKS = 1_000_000_000L;
     private static final long MAX_SECONDS = 86_400L;
+
+    /**
+     * SECONDS, read by every task rather than captured: the article's lambda
+     * captures nothing, so the JVM makes one instance of it; a captured local
+     * would allocate a lambda object per task.
+     */
+    private static Duration duration = Duration.ofSeconds(10);
 
     private static void fail(String problem) {
         System.err.println(NAME + ": " + problem + " (usage: " + NAME + " N [SECONDS])");
@@ -38,17 +47,19 @@ public final class SleepVirtual {
         }
         int n = (int) count(args[0], "N", MAX_TASKS);
         long secs = args.length == 2 ? count(args[1], "SECONDS", MAX_SECONDS) : 10;
-        Duration duration = Duration.ofSeconds(secs);
+        duration = Duration.ofSeconds(secs);
 
-        Thread[] threads = new Thread[n];
+        // The article's loop: an ArrayList grown by add.
+        List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            threads[i] = Thread.startVirtualThread(() -> {
+            Thread thread = Thread.startVirtualThread(() -> {
                 try {
                     Thread.sleep(duration);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
+            threads.add(thread);
         }
         for (Thread t : threads) {
             t.join();

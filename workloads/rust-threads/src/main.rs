@@ -3,11 +3,15 @@
 //!
 //! usage: rust-threads N [SECONDS]   (SECONDS defaults to 10)
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
 const MAX_TASKS: u64 = 1_000_000_000;
 const MAX_SECONDS: u64 = 86_400;
+
+/// SECONDS, read by every thread: the article's closure captures nothing.
+static SECONDS: AtomicU64 = AtomicU64::new(10);
 
 /// Parses `NAME N [SECONDS]`; on a bad command line prints one line to
 /// stderr and exits with status 2.
@@ -38,11 +42,15 @@ fn parse_args(name: &str) -> (u64, u64) {
 
 fn main() {
     let (n, secs) = parse_args("rust-threads");
-    let duration = Duration::from_secs(secs);
+    SECONDS.store(secs, Ordering::Relaxed);
 
-    let mut handles = Vec::with_capacity(n as usize);
+    // The article's loop: Vec::new() grown by push.
+    let mut handles = Vec::new();
     for _ in 0..n {
-        handles.push(thread::spawn(move || thread::sleep(duration)));
+        let handle = thread::spawn(|| {
+            thread::sleep(Duration::from_secs(SECONDS.load(Ordering::Relaxed)));
+        });
+        handles.push(handle);
     }
     for handle in handles {
         handle.join().expect("a sleeping thread panicked");

@@ -1,12 +1,19 @@
-// node: one promise per task from util.promisify(setTimeout), each
-// resolving after SECONDS; then awaits Promise.all of them.
+// node: the article's program, a CommonJS script (main.js): one promise per
+// task from util.promisify(setTimeout), each resolving after SECONDS; then
+// awaits Promise.all of them. CommonJS rather than an ES module on purpose:
+// loading an ES module starts libuv's thread pool (4 more threads), which
+// the article's program never did.
 //
-// usage: node main.mjs N [SECONDS]   (SECONDS defaults to 10)
-import { promisify } from 'node:util';
+// usage: node main.js N [SECONDS]   (SECONDS defaults to 10)
+//
+// Runs on Node 12 (the article's v12.22.9, workload node@2023) as on today's.
+'use strict';
+
+const util = require('util');
 
 const NAME = 'node';
-const MAX_TASKS = 1_000_000_000;
-const MAX_SECONDS = 86_400;
+const MAX_TASKS = 1000000000;
+const MAX_SECONDS = 86400;
 
 class UsageError extends Error {}
 
@@ -37,7 +44,7 @@ async function main() {
     return;
   }
 
-  const delay = promisify(setTimeout);
+  const delay = util.promisify(setTimeout);
   const tasks = [];
   for (let i = 0; i < n; i++) {
     tasks.push(delay(secs * 1000));
@@ -45,4 +52,7 @@ async function main() {
   await Promise.all(tasks);
 }
 
-await main();
+main().catch((e) => {
+  process.stderr.write(`${NAME}: ${e.stack || e}\n`);
+  process.exitCode = 1;
+});
