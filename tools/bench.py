@@ -47,6 +47,7 @@ small native workload's peak.
 one run (--runs to change); about 15 s plus figures.
 """
 import argparse
+import concurrent.futures
 import csv
 import datetime
 import json
@@ -79,6 +80,14 @@ QUICK_SIZES = [1, 1000]
 QUICK_SECONDS = 1
 
 DEFAULT_RUNS = 3
+# Runs of async runtimes at N up to this may go two at a time (--jobs): they
+# sleep 10 s after a start-up of well under a second, each memtrace follows
+# its own tree, and a run's memory does not depend on another tree's. Without
+# it the matrix of 18 runtimes x 3 runs would take about 43 minutes.
+PAIR_MAX_N = 10000
+DEFAULT_JOBS = 2
+# memtrace processes running now, for stopping them all on an interrupt.
+LIVE = set()
 ARTICLE_TSV = os.path.join(ROOT, "workloads", "article.tsv")
 
 # Above this many tasks a thread-per-task runtime is not run (see module doc).
@@ -284,9 +293,11 @@ def not_attempted_reason(n, limits):
 
 # ---------------------------------------------------------------- one run
 
-def _child_setup():
-    # Root is exempt from RLIMIT_NPROC, but a harness run with capabilities
-    # only is not: lift it to the hard limit for the workload.
+def lift_nproc_limit():
+    """Root is exempt from RLIMIT_NPROC, but a harness run with capabilities
+    only is not: lift it to the hard limit, for this process and so for the
+    workloads it starts (set here once, not in a preexec_fn, which is unsafe
+    beside the threads that run two workloads at once)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
     try:
         resource.setrlimit(resource.RLIMIT_NPROC, (hard, hard))
@@ -332,7 +343,8 @@ def run_memtrace(memtrace, argv, stem, interval, timeout, env=None):
     timed_out = False
     with open(files["stderr"], "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                             start_new_session=True, preexec_fn=_child_setup, env=env)
+                             start_new_session=True, env=env)
+        LIVE.add(p)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -342,6 +354,8 @@ def run_memtrace(memtrace, argv, stem, interval, timeout, env=None):
         except BaseException:
             _stop(p, grace=5)
             raise
+        finally:
+            LIVE.discard(p)
     wall = time.monotonic() - t0
     report = None
     if os.path.exists(files["json"]) and os.path.getsize(files["json"]) > 0:
@@ -382,6 +396,59 @@ def row_from(rt, n, k, res, timeout, sysctl_text, argv):
     else:
         row["status"] = "ok"
     return row
+
+
+def pairable(entry):
+    """Whether a planned run may share the machine with another: an async
+    runtime (a few threads, nothing to raise) at a small N, whose run is
+    10 s of sleep after a start-up of well under a second."""
+    n, rt, _, why = entry
+    return why is None and rt["model"] == "async" and n <= PAIR_MAX_N
+
+
+def batches(plan, jobs):
+    """The plan in groups to run at once: up to jobs consecutive pairable
+    runs, every other entry alone."""
+    i = 0
+    while i < len(plan):
+        batch = [plan[i]]
+        while (len(batch) < jobs and i + len(batch) < len(plan) and pairable(plan[i])
+               and pairable(plan[i + len(batch)])):
+            batch.append(plan[i + len(batch)])
+        i += len(batch)
+        yield batch
+
+
+def run_batch(batch, memtrace, wl, out, seconds, a, timeout):
+    """Runs the planned runs of batch at once (one: in this thread), each
+    under its own memtrace; returns per run (result, guard, limits,
+    problems, argv). On an interrupt every run still going is stopped."""
+    def one(entry):
+        n, rt, k, _ = entry
+        name = rt["name"]
+        argv_w = wl.argv(name, n, seconds, a.via_run)
+        stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
+        want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
+        limits = limits_snapshot()
+        problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
+        guard = sysctl_guard.SysctlGuard(want)
+        with guard:
+            res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
+                               env=None if a.via_run else wl.environ(name, n, seconds))
+        return res, guard, limits, problems, argv_w
+
+    if len(batch) == 1:
+        return [one(batch[0])]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(batch))
+    try:
+        futures = [pool.submit(one, e) for e in batch]
+        return [f.result() for f in futures]
+    except BaseException:
+        for p in list(LIVE):
+            _stop(p, grace=5)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 # ------------------------------------------------------------ aggregation
@@ -842,6 +909,9 @@ def main(argv=None):
                     help="also run the thread-per-task cells known not to have N tasks alive at once")
     ap.add_argument("--article", default=ARTICLE_TSV,
                     help="the article's figures (default workloads/article.tsv; a missing file: no table)")
+    ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                    help="runs at once for async runtimes at N <= %d (default %d; 1: one run at a time)"
+                    % (PAIR_MAX_N, DEFAULT_JOBS))
     ap.add_argument("--dry-run", action="store_true",
                     help="print the plan (one line per run, in order) and run nothing")
     ap.add_argument("--no-figures", action="store_true")
@@ -865,8 +935,8 @@ def main(argv=None):
         sizes = parse_list(a.sizes, int) if a.sizes else (QUICK_SIZES if a.quick else DEFAULT_SIZES)
     except ValueError:
         ap.error("--sizes: comma-separated whole numbers, got %r" % a.sizes)
-    if runs < 1 or seconds < 0 or any(n < 1 for n in sizes) or not sizes:
-        ap.error("--runs >= 1, --seconds >= 0, --sizes >= 1")
+    if runs < 1 or seconds < 0 or any(n < 1 for n in sizes) or not sizes or a.jobs < 1:
+        ap.error("--runs >= 1, --jobs >= 1, --seconds >= 0, --sizes >= 1")
     sizes = sorted(set(sizes))
     timeout = a.timeout or 10 * seconds + 120
     memtrace = os.path.abspath(a.memtrace)
@@ -899,6 +969,7 @@ def main(argv=None):
     if not a.dry_run:
         os.makedirs(os.path.join(out, "runs"), exist_ok=True)
     leftover = {} if a.dry_run else sysctl_guard.recover()
+    lift_nproc_limit()
     for name, (cur, old) in leftover.items():
         log("restored %s %d -> %d left raised by an earlier bench that died" % (name, cur, old))
 
@@ -909,7 +980,8 @@ def main(argv=None):
         "memtrace_version": mver,
         "commit": git_commit(),
         "settings": {"sizes": sizes, "runs": runs, "seconds": seconds, "interval_ms": a.interval,
-                     "timeout_s": timeout, "quick": a.quick, "via_run": a.via_run,
+                     "timeout_s": timeout, "quick": a.quick, "via_run": a.via_run, "jobs": a.jobs,
+                     "pair_max_n": PAIR_MAX_N,
                      "runtimes": names, "article": os.path.abspath(a.article) if a.article else None},
         "runtimes": {x: {"model": wl.by_name[x]["model"], "version": wl.by_name[x]["version"],
                          "built": wl.by_name[x]["built"]} for x in names},
@@ -936,8 +1008,9 @@ def main(argv=None):
                     why = None
                 plan.append((n, rt, k, why))
     if a.dry_run:
-        for n, rt, k, why in plan:
-            print("%s\t%d\t%d\t%s" % (rt["name"], n, k, why or "run"))
+        for b, batch in enumerate(batches(plan, a.jobs), 1):
+            for n, rt, k, why in batch:
+                print("%s\t%d\t%d\t%s\t%d" % (rt["name"], n, k, why or "run", b))
         return 0
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump(meta, f, indent=1, default=str)
@@ -952,7 +1025,8 @@ def main(argv=None):
         total, ", ".join(names), ", ".join(fmt_n(n) for n in sizes), seconds, out), flush=True)
     try:
         with sysctl_guard.terminate_as_exception():
-            for n, rt, k, why in plan:
+            for batch in batches(plan, a.jobs):
+                n, rt, k, why = batch[0]
                 name = rt["name"]
                 if why:
                     row = {c: "" for c in COLUMNS}
@@ -962,35 +1036,31 @@ def main(argv=None):
                     print("[%s/%d] %s N=%d run %d/%d ... %s" % ("-".rjust(width), total, name, n, k, runs,
                                                                  why[:120]), flush=True)
                     continue
-                done += 1
-                print("[%s/%d] %s N=%d run %d/%d ... " % (str(done).rjust(width), total, name, n, k, runs),
-                      end="", flush=True)
-                argv_w = wl.argv(name, n, seconds, a.via_run)
-                stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
-                want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
-                limits = limits_snapshot()
-                problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
-                guard = sysctl_guard.SysctlGuard(want)
-                with guard:
-                    res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
-                                       env=None if a.via_run else wl.environ(name, n, seconds))
-                sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
-                row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
-                if problems and row["status"] != "ok":
-                    row["status"] += " (limits: %s)" % "; ".join(problems)
-                rows.append(row)
+                results = run_batch(batch, memtrace, wl, out, seconds, a, timeout)
+                for (n, rt, k, _), (res, guard, limits, problems, argv_w) in zip(batch, results):
+                    done += 1
+                    sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
+                    row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
+                    if problems and row["status"] != "ok":
+                        row["status"] += " (limits: %s)" % "; ".join(problems)
+                    rows.append(row)
+                    meta["runs"].append({"runtime": rt["name"], "n": n, "run": k, "argv": argv_w,
+                                         "memtrace_cmd": res["cmd"], "rc": res["rc"], "timed_out": res["timed_out"],
+                                         "wall_s": res["wall"], "sysctl": guard.describe(),
+                                         "sysctl_restored": guard.restored, "limits": limits,
+                                         "limit_problems": problems, "status": row["status"],
+                                         "concurrent_with": [x[1]["name"] for x in batch if x[1] is not rt]})
+                    head = "[%s/%d] %s N=%d run %d/%d%s ... " % (str(done).rjust(width), total, rt["name"], n, k,
+                                                                 runs, " (beside %d other)" % (len(batch) - 1)
+                                                                 if len(batch) > 1 else "")
+                    if row["status"] == "ok":
+                        print(head + "peak %s MiB total %s MiB %.1f s%s" % (
+                            gp.fmt_mib(int(row["peak_user_bytes"])), gp.fmt_mib(int(row["peak_total_bytes"])),
+                            res["wall"], "" if not as_int(row["events_lost"]) else
+                            " (%s events lost)" % row["events_lost"]), flush=True)
+                    else:
+                        print(head + "%s %.1f s" % (row["status"][:160], res["wall"]), flush=True)
                 write_summary(summary, rows)
-                meta["runs"].append({"runtime": name, "n": n, "run": k, "argv": argv_w, "memtrace_cmd": res["cmd"],
-                                     "rc": res["rc"], "timed_out": res["timed_out"], "wall_s": res["wall"],
-                                     "sysctl": guard.describe(), "sysctl_restored": guard.restored,
-                                     "limits": limits, "limit_problems": problems, "status": row["status"]})
-                if row["status"] == "ok":
-                    print("peak %s MiB total %s MiB %.1f s%s" % (
-                        gp.fmt_mib(int(row["peak_user_bytes"])), gp.fmt_mib(int(row["peak_total_bytes"])),
-                        res["wall"], "" if not as_int(row["events_lost"]) else
-                        " (%s events lost)" % row["events_lost"]), flush=True)
-                else:
-                    print("%s %.1f s" % (row["status"][:160], res["wall"]), flush=True)
                 # Let the last run's memory go back before the next starts.
                 time.sleep(0.2)
     except (KeyboardInterrupt, sysctl_guard.Terminated) as e:

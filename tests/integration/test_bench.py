@@ -499,7 +499,8 @@ def bench_article_table(c):
 @test
 def bench_plan_runs_three_interleaved(c):
     """Default: every cell 3 runs, interleaved (every runtime once per
-    round); java-threads above 10,000 and thread-per-task above 100,000 not
+    round), two at a time only for async runtimes at N <= 10,000;
+    java-threads above 10,000 and thread-per-task above 100,000 not
     attempted; --quick keeps 1 run; a runtime never shares its colour."""
     import bench
     from plots import gp
@@ -507,11 +508,13 @@ def bench_plan_runs_three_interleaved(c):
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "bench.py"), "--memtrace", c.memtrace, "--dry-run"],
                        capture_output=True, text=True, timeout=60, env=env)
     check(p.returncode == 0, "dry run exit %d: %s" % (p.returncode, p.stderr[-300:]))
-    plan = [ln.split("\t") for ln in p.stdout.splitlines() if ln.count("\t") == 3]
+    plan = [ln.split("\t") for ln in p.stdout.splitlines() if ln.count("\t") == 4]
     names = list(dict.fromkeys(x[0] for x in plan))
     cells = {}
-    for name, n, k, what in plan:
+    batch = {}
+    for name, n, k, what, b in plan:
         cells.setdefault((name, int(n)), []).append(int(k))
+        batch.setdefault(b, []).append((name, int(n)))
     check(all(v == [1, 2, 3] for v in cells.values()), "runs per cell %s" % cells)
     check(len(cells) == len(names) * 4, "%d cells for %d runtimes" % (len(cells), len(names)))
     first = [(x[0], x[2]) for x in plan[:2 * len(names)]]
@@ -519,13 +522,19 @@ def bench_plan_runs_three_interleaved(c):
     threads = {w["name"] for w in bench.Workloads(os.path.join(ROOT, "workloads", "run"), env["BUILD"]).table
                if w["model"] == "thread-per-task"}
     check("java-threads" in threads and "c-pthreads" in threads, "thread-per-task workloads %s" % threads)
-    for name, n, k, what in plan:
+    # Two at a time only for async runtimes at N <= 10,000.
+    for b, runs in batch.items():
+        check(len(runs) <= 2, "batch %s: %s" % (b, runs))
+        if len(runs) == 2:
+            check(all(n <= 10000 and name not in threads for name, n in runs), "paired: %s" % runs)
+    check(any(len(r) == 2 for r in batch.values()), "nothing paired")
+    for name, n, k, what, b in plan:
         skip = (name == "java-threads" and int(n) > 10000) or (int(n) > 100000 and name in threads)
         check(what.startswith("not attempted") == skip or what.startswith("skipped"),
               "%s N=%s: %s" % (name, n, what[:80]))
     q = subprocess.run([sys.executable, os.path.join(TOOLS, "bench.py"), "--memtrace", c.memtrace, "--dry-run",
                         "--quick"], capture_output=True, text=True, timeout=60, env=env)
-    check({ln.split("\t")[2] for ln in q.stdout.splitlines() if ln.count("\t") == 3} == {"1"},
+    check({ln.split("\t")[2] for ln in q.stdout.splitlines() if ln.count("\t") == 4} == {"1"},
           "--quick runs more than once")
     colors = gp.colors_for(names + list(bench.VARIANTS))
     check(len(set(colors.values())) == len(colors), "two runtimes share a colour: %s" % colors)
