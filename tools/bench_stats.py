@@ -131,18 +131,28 @@ def ratio(a, b, key="peak_total_bytes"):
 
 
 def ranking(cells, key="peak_total_bytes"):
-    """The cells that ran, lightest first, in groups: a cell joins the
-    previous group when its range overlaps that of the group's last cell, so
-    only an order between groups is supported by the runs. Returns a list of
-    lists of cells."""
+    """The cells that ran, lightest median first, in groups: the runs support
+    an order between two groups only when every run of the lighter ones is
+    below every run of the heavier ones, so a cut is made after a cell only
+    where the largest max so far is below the smallest min of all that
+    follow. Returns a list of lists of cells."""
     ran = sorted((c for c in cells if c), key=lambda c: c.median(key))
-    groups = []
-    for c in ran:
-        lo = c.stat(key)[1]
-        if groups and lo <= groups[-1][-1].stat(key)[2]:
-            groups[-1].append(c)
+    if not ran:
+        return []
+    stats = [c.stat(key) for c in ran]
+    suffix_lo = [0.0] * len(ran)
+    lo = float("inf")
+    for i in range(len(ran) - 1, -1, -1):
+        lo = min(lo, stats[i][1])
+        suffix_lo[i] = lo
+    groups = [[ran[0]]]
+    hi = stats[0][2]
+    for i in range(1, len(ran)):
+        if hi < suffix_lo[i]:
+            groups.append([ran[i]])
         else:
-            groups.append([c])
+            groups[-1].append(ran[i])
+        hi = max(hi, stats[i][2])
     return groups
 
 

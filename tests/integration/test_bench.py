@@ -315,6 +315,12 @@ def bench_stats_median_range_flag(c):
     near = bs.Cell("near", 1001, [synth_row("near", 1001, 1, 111500000)])
     check(bs.ranking_text(bs.ranking([steady, near, jumpy])) == "steady ≈ near < jumpy",
           "overlapping ranges ranked: %s" % bs.ranking_text(bs.ranking([steady, near, jumpy])))
+    # wide (100-300) overlaps both narrow ones (150, 250), which do not
+    # overlap each other: no order at all is supported.
+    wide = bs.Cell("wide", 1, [synth_row("wide", 1, 1, 100), synth_row("wide", 1, 2, 200), synth_row("wide", 1, 3, 300)])
+    a = bs.Cell("a", 1, [synth_row("a", 1, 1, 150)])
+    b = bs.Cell("b", 1, [synth_row("b", 1, 1, 250)])
+    check(bs.ranking_text(bs.ranking([b, wide, a])) == "a ≈ wide ≈ b", bs.ranking_text(bs.ranking([b, wide, a])))
     # A thread-per-task cell whose median run did not have its N threads
     # alive is not used for bytes per task: the smaller N is.
     t = [synth_row("t", 1, 1, 1000, model="thread-per-task", threads=2),
