@@ -97,9 +97,9 @@ MAX_THREADS = 100000
 # --attempt-all), as their runs would not measure N tasks and would take a
 # tenth of the matrix's time.
 THREAD_CAPS = {
-    "java-threads": (10000, "the JVM starts a platform thread in about 0.9 ms here, so the first "
-                            "tasks' 10 s sleeps end before the last threads start (at most 26,007 of "
-                            "100,000 alive at once, 87 s a run, on 2026-11-28)"),
+    "java-threads": (10000, "the JVM starts platform threads too slowly here for 100,000 to be alive "
+                            "at once: the first tasks' 10 s sleeps end before the last threads start "
+                            "(at most 26,007 alive at once, in an 87 s run, on 2026-11-28)"),
 }
 
 # Variants of a workload with runtime settings pinned, run only when named
@@ -462,11 +462,11 @@ def cell_status(rows, name, n):
 
 
 def alive_note(c):
-    """'' or 'only 26,007 threads alive at once', for a cell's median run."""
+    """'' or 'only 26,007 alive at once' (threads), for a cell's median run."""
     m = c.median_run()
     if m is None or bench_stats.all_alive(m):
         return ""
-    return "only %s threads alive at once" % fmt_n(as_int(m["peak_threads"]) or 0)
+    return "only %s alive at once" % fmt_n(as_int(m["peak_threads"]) or 0)
 
 
 def spread_note(c):

@@ -20,6 +20,23 @@ def _row_height(n_rows, key=False):
     return max(300, 130 + 42 * n_rows + (30 if key else 0))
 
 
+# Width of the figures, the part of it the plot area takes (the rest holds
+# the runtime names), and of one character of a value label, in pixels.
+WIDTH = 1200
+PLOT_PX = 960
+CHAR_PX = 7.2
+
+
+def _fit_range(ends):
+    """The upper end of a linear axis from 0 such that each (x, label) of
+    ends has its label, starting at x, inside the plot."""
+    top = 1.0
+    for x, label in ends:
+        room = 1.0 - min(0.8, (len(label) + 2) * CHAR_PX / PLOT_PX)
+        top = max(top, x / room)
+    return top
+
+
 def stacked_peaks(rows, out_base, title, subtitle=None, keep_script=False):
     """rows: dicts in display order with label, and either note (the text
     shown instead of a bar) or user and kernel (the split of the median run's
@@ -31,19 +48,16 @@ def stacked_peaks(rows, out_base, title, subtitle=None, keep_script=False):
     n = len(rows)
     bars = []
     notes = []
-    max_x = 0.0
     for i, row in enumerate(rows):
         y = n - i
         if row.get("note") is None:
             med = row["median"] / MIB
             u = min(row["user"] / MIB, med)
             hi = row["hi"] / MIB
-            max_x = max(max_x, hi)
             bars.append((y, row["label"], u, med, row["lo"] / MIB, hi, "  " + row["text"]))
         else:
             notes.append((y, row["label"], "  " + row["note"]))
-    if max_x <= 0:
-        max_x = 1.0
+    top = _fit_range([(b[5], b[6]) for b in bars] + [(0, x[2]) for x in notes])
     body = [gp.datablock("bars", bars), gp.datablock("notes", notes)]
     ticks = ", ".join("%s %d" % (gp.q(r["label"]), n - i) for i, r in enumerate(rows))
     body += [
@@ -53,13 +67,15 @@ def stacked_peaks(rows, out_base, title, subtitle=None, keep_script=False):
         "set ytics (%s) noenhanced nomirror" % ticks,
         "set yrange [0.4:%g]" % (n + 0.6),
         # Room on the right for the value labels.
-        "set xrange [0:%g]" % (max_x * 1.8),
+        "set xrange [0:%g]" % top,
+        "set lmargin at screen %g" % (1 - (PLOT_PX + 30) / float(WIDTH)),
+        "set rmargin at screen %g" % (1 - 30 / float(WIDTH)),
         "set format x '%g'",
         "set xtics nomirror",
         "set grid xtics lc rgb '#dddddd'",
         "set border 3",
         "set style fill solid 0.9 border lc rgb '#333333'",
-        "set key below horizontal center noenhanced samplen 2 maxcols 3 maxrows 1",
+        "set key below horizontal center noenhanced samplen 2 maxcols 2 maxrows 1",
         "set bmargin 5.5",
     ]
     # gnuplot 5.4 crashes (SIGSEGV) on a labels element whose data block is
@@ -70,13 +86,12 @@ def stacked_peaks(rows, out_base, title, subtitle=None, keep_script=False):
                   "title 'RSS (user memory)'" % gp.q(gp.USER_COLOR),
                   "$bars using 3:1:3:4:($1-0.34):($1+0.34) with boxxyerror lc rgb %s "
                   "title 'kernel memory (stacks, page tables...)'" % gp.q(gp.KERNEL_COLOR),
-                  "$bars using 4:1:5:6 with xerrorbars lc rgb '#000000' lw 1.5 pt 0 "
-                  "title 'range of the runs'",
+                  "$bars using 4:1:5:6 with xerrorbars lc rgb '#000000' lw 1.5 pt 0 notitle",
                   "$bars using 6:1:7 with labels left noenhanced notitle"]
     if notes:
         elems.append("$notes using (0):1:3 with labels left tc rgb '#a00000' noenhanced notitle")
     body.append("plot " + ", \\\n     ".join(elems))
-    return gp.render("\n".join(body), out_base, width=1200, height=_row_height(n, key=True),
+    return gp.render("\n".join(body), out_base, width=WIDTH, height=_row_height(n, key=True),
                      keep_script=keep_script)
 
 
