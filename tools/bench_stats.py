@@ -227,6 +227,9 @@ def kernel_per_task_text(v, lo, hi):
     cannot tell it from zero (its range reaches 0, or is wider than it)."""
     if v is None:
         return ""
-    if lo <= 0 or (hi - lo) / 2.0 >= v:
-        return "kernel ≤ %s" % fmt_bytes_range(max(hi, 1), max(hi, 1), max(hi, 1))
+    if hi < 1:
+        return "kernel < 1 B"
+    if lo <= 0 or v < 1 or (hi - lo) / 2.0 >= v:
+        top = math.ceil(hi)
+        return "kernel ≤ %s" % fmt_bytes_range(top, top, top)
     return "kernel " + fmt_bytes_range(v, lo, hi)

@@ -346,6 +346,8 @@ def bench_stats_rounding_follows_the_noise(c):
     check(bs.fmt_ratio((6.03, 5.8, 6.2)) == "6.0× (5.8–6.2)", bs.fmt_ratio((6.03, 5.8, 6.2)))
     check(bs.fmt_ratio((1.16, 1.15, 1.17)) == "1.16× (1.15–1.17)", bs.fmt_ratio((1.16, 1.15, 1.17)))
     check(bs.kernel_per_task_text(12, -3, 20) == "kernel ≤ 20 B", bs.kernel_per_task_text(12, -3, 20))
+    check(bs.kernel_per_task_text(0.4, 0.3, 0.6) == "kernel < 1 B", bs.kernel_per_task_text(0.4, 0.3, 0.6))
+    check(bs.kernel_per_task_text(0.7, 0.5, 1.2) == "kernel ≤ 2 B", bs.kernel_per_task_text(0.7, 0.5, 1.2))
     check(bs.kernel_per_task_text(27136, 27000, 27200).startswith("kernel 26.5 KiB"),
           bs.kernel_per_task_text(27136, 27000, 27200))
 
