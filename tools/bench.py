@@ -661,7 +661,7 @@ def matrix_table(rows, names, sizes, meta, compact=False):
             if not c:
                 cells.append(short_status(cell_status(rows, name, n)))
             elif compact:
-                notes = [x for x in (spread_note(c), alive_note(c) and "⚠ %s" % alive_note(c)) if x]
+                notes = [x for x in (spread_note(c), alive_note(c) and "(%s)" % alive_note(c)) if x]
                 cells.append(bench_stats.fmt_mib_range(c) + (" " + " ".join(notes) if notes else ""))
             else:
                 cells.append(cell_md(rows, c))
@@ -734,7 +734,7 @@ def write_results_md(path, rows, names, sizes, meta, figures, article=None):
         L.append("- INTERRUPTED: the matrix did not finish; cells show the runs that did")
     L.append("")
     L.append("Cells: **median peak total** of the runs in MiB, then (min–max) of the runs, rounded to what "
-             "that range allows; ⚠ and a percentage where max - min is over %d%% of the median; below it "
+             "that range allows (no range: the runs agree to the digits shown); ⚠ and a percentage where max - min is over %d%% of the median; below it "
              "RSS + kernel memory of the median run at its peak. Peak total is the maximum over the run of the "
              "tree's RSS plus its kernel memory (page tables, kernel stacks, task structs), measured exactly "
              "by memtrace. Bytes per task: (median peak total at N_max - median at 1) / (N_max - 1), N_max the "
