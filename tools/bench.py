@@ -998,12 +998,14 @@ def main(argv=None):
             for name in names:
                 rt = wl.by_name[name]
                 base = VARIANTS[name][0] if name in VARIANTS else name
+                # NAME@2023 is NAME on the article's versions: the same caps.
+                family = base.split("@", 1)[0]
                 if not rt["built"]:
                     why = "skipped: not built (make -C workloads %s)" % base
                 elif rt["model"] == "thread-per-task" and n > MAX_THREADS:
                     why = "not attempted: " + not_attempted_reason(n, meta["limits_before"])
-                elif base in THREAD_CAPS and n > THREAD_CAPS[base][0] and not a.attempt_all:
-                    why = "not attempted: " + THREAD_CAPS[base][1]
+                elif family in THREAD_CAPS and n > THREAD_CAPS[family][0] and not a.attempt_all:
+                    why = "not attempted: " + THREAD_CAPS[family][1]
                 else:
                     why = None
                 plan.append((n, rt, k, why))

@@ -21,6 +21,7 @@ import test_kernel_memory  # noqa: E402,F401
 import test_exports  # noqa: E402,F401
 import test_workloads  # noqa: E402,F401
 import test_bench  # noqa: E402,F401
+import test_explain  # noqa: E402,F401
 from common import Ctx, Failure, Skip, TESTS  # noqa: E402
 
 

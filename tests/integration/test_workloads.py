@@ -7,13 +7,14 @@ from common import Skip, check, no_loss, register
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = os.path.join(ROOT, "workloads", "run")
 NAMES = ["rust-threads", "rust-tokio", "rust-tokio@2023", "rust-async-std", "rust-async-std@2023",
-         "go", "java-threads", "java-virtual", "csharp", "csharp-coreclr", "node", "node@2023",
+         "go", "java-threads", "java-threads@2023", "java-virtual", "java-virtual@2023", "csharp", "csharp-coreclr", "node", "node@2023",
          "python", "python@2023", "elixir", "elixir-beam", "c-pthreads", "c-timers"]
 N = 10000
-# Java starts a platform thread in about 220 us here: 10,000 take 2.2 s, so with
-# 1 s sleeps the first are gone before the last start. It gets the time to
-# have them all alive at once.
-SECONDS = {"java-threads": 10}
+# Java starts a platform thread in about 220 us on an idle machine here, and
+# has taken over 1.2 ms when other work shared the 2 cores: 10,000 threads
+# can take 12 s, so with short sleeps the first are gone before the last
+# start. It gets the time to have them all alive at once.
+SECONDS = {"java-threads": 20, "java-threads@2023": 20}
 # At most this many threads at once. Node runs the article's CommonJS script:
 # its main thread, 4 V8 platform workers and 2 helpers (7); an ES module
 # would also start libuv's pool of 4 (11 threads), which the article's
@@ -47,7 +48,10 @@ def workload_test(name):
         check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-400:]))
         wall = r["wall_s"]
         check(wall >= secs, "took %.2f s, less than its %d s sleep" % (wall, secs))
-        check(wall <= secs + 15, "took %.2f s for %d s sleeps" % (wall, secs))
+        # Room to start the tasks: a JVM on this shared 2-core VM has taken up
+        # to 1.7 ms per platform thread when the machine was busy.
+        slack = 15 + (N * 0.002 if model == "thread-per-task" else 0)
+        check(wall <= secs + slack, "took %.2f s for %d s sleeps" % (wall, secs))
         threads = r["threads"]["peak_concurrent"]
         if model == "thread-per-task":
             check(threads >= N, "%s reached %d live threads, not %d" % (name, threads, N))
