@@ -398,22 +398,22 @@ def row_from(rt, n, k, res, timeout, sysctl_text, argv):
     return row
 
 
-def pairable(entry):
+def pairable(entry, max_n):
     """Whether a planned run may share the machine with another: an async
-    runtime (a few threads, nothing to raise) at a small N, whose run is
-    10 s of sleep after a start-up of well under a second."""
+    runtime (a few threads, nothing to raise) at N up to max_n, whose run
+    is 10 s of sleep after a start-up of well under a second."""
     n, rt, _, why = entry
-    return why is None and rt["model"] == "async" and n <= PAIR_MAX_N
+    return why is None and rt["model"] == "async" and n <= max_n
 
 
-def batches(plan, jobs):
+def batches(plan, jobs, max_n):
     """The plan in groups to run at once: up to jobs consecutive pairable
     runs, every other entry alone."""
     i = 0
     while i < len(plan):
         batch = [plan[i]]
-        while (len(batch) < jobs and i + len(batch) < len(plan) and pairable(plan[i])
-               and pairable(plan[i + len(batch)])):
+        while (len(batch) < jobs and i + len(batch) < len(plan) and pairable(plan[i], max_n)
+               and pairable(plan[i + len(batch)], max_n)):
             batch.append(plan[i + len(batch)])
         i += len(batch)
         yield batch
@@ -912,6 +912,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                     help="runs at once for async runtimes at N <= %d (default %d; 1: one run at a time)"
                     % (PAIR_MAX_N, DEFAULT_JOBS))
+    ap.add_argument("--pair-max-n", type=int, default=PAIR_MAX_N,
+                    help="largest N at which async runtimes go two at a time (default %d)" % PAIR_MAX_N)
     ap.add_argument("--dry-run", action="store_true",
                     help="print the plan (one line per run, in order) and run nothing")
     ap.add_argument("--no-figures", action="store_true")
@@ -981,7 +983,7 @@ def main(argv=None):
         "commit": git_commit(),
         "settings": {"sizes": sizes, "runs": runs, "seconds": seconds, "interval_ms": a.interval,
                      "timeout_s": timeout, "quick": a.quick, "via_run": a.via_run, "jobs": a.jobs,
-                     "pair_max_n": PAIR_MAX_N,
+                     "pair_max_n": a.pair_max_n,
                      "runtimes": names, "article": os.path.abspath(a.article) if a.article else None},
         "runtimes": {x: {"model": wl.by_name[x]["model"], "version": wl.by_name[x]["version"],
                          "built": wl.by_name[x]["built"]} for x in names},
@@ -994,8 +996,13 @@ def main(argv=None):
     # machine does not hit all of them.
     plan = []
     for n in sizes:
+        # Where runs go two at a time, the async runtimes first, so that
+        # the thread-per-task ones do not split them into odd groups.
+        order = names
+        if a.jobs > 1 and n <= a.pair_max_n:
+            order = sorted(names, key=lambda x: wl.by_name[x]["model"] != "async")
         for k in range(1, runs + 1):
-            for name in names:
+            for name in order:
                 rt = wl.by_name[name]
                 base = VARIANTS[name][0] if name in VARIANTS else name
                 # NAME@2023 is NAME on the article's versions: the same caps.
@@ -1010,7 +1017,7 @@ def main(argv=None):
                     why = None
                 plan.append((n, rt, k, why))
     if a.dry_run:
-        for b, batch in enumerate(batches(plan, a.jobs), 1):
+        for b, batch in enumerate(batches(plan, a.jobs, a.pair_max_n), 1):
             for n, rt, k, why in batch:
                 print("%s\t%d\t%d\t%s\t%d" % (rt["name"], n, k, why or "run", b))
         return 0
@@ -1027,7 +1034,7 @@ def main(argv=None):
         total, ", ".join(names), ", ".join(fmt_n(n) for n in sizes), seconds, out), flush=True)
     try:
         with sysctl_guard.terminate_as_exception():
-            for batch in batches(plan, a.jobs):
+            for batch in batches(plan, a.jobs, a.pair_max_n):
                 n, rt, k, why = batch[0]
                 name = rt["name"]
                 if why:
