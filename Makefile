@@ -138,8 +138,8 @@ test-kernels: deps-kernels
 		--cache $(abspath $(OUTPUT))/kernels $(if $(KERNELS),--kernels $(KERNELS))
 
 # The benchmark matrix: every built runtime at N = 1, 10k, 100k, 1M under
-# memtrace. QUICK=1 runs a one-minute subset; BENCH_ARGS passes more options
-# (see python3 tools/bench.py --help).
+# memtrace, 3 runs per cell. QUICK=1 runs a 15-second subset (1 run); BENCH_ARGS
+# passes more options (see python3 tools/bench.py --help).
 bench: deps-bench
 	$(Q)$(MAKE) all fixtures tools workloads
 	$(Q)python3 tools/bench.py --memtrace $(OUTPUT)/memtrace $(if $(QUICK),--quick) $(BENCH_ARGS)

@@ -4,25 +4,39 @@ measured by memtrace (peak RSS, kernel memory, peak total).
 
 usage: tools/bench.py [--memtrace build/memtrace] [--runtimes a,b] [--sizes 1,10000]
                       [--runs K] [--seconds S] [--out DIR] [--quick] [--via-run]
+                      [--article TSV] [--attempt-all] [--replot DIR]
 
 For each N in --sizes (default 1, 10000, 100000, 1000000) and each runtime
 that workloads/run lists as built (the others get a "skipped" row), runs
-`memtrace --json --csv -- <workload> N SECONDS` --runs times and writes to
---out (default results/<date>-<hostname>/):
+`memtrace --json --csv -- <workload> N SECONDS` --runs times (default 3,
+interleaved: every runtime once, then again) and writes to --out (default
+results/<date>-<hostname>/):
 
-    summary.csv    one row per (runtime, N, run), failed and skipped ones too
-    runs/          every run's JSON report, time-series CSV, text report, stderr
-    results.md     table (runtime x N: peak total, user/kernel split, bytes per
-                   task), versions, date, machine
-    bench.json     the same data and the settings, limits and sysctl changes
-    figures/       peak-n<N>, bytes-per-task, over-time-n<N> as PNG and SVG
+    summary.csv      one row per (runtime, N, run), failed and skipped ones too
+    runs/            every run's JSON report, time-series CSV, text report, stderr
+    results.md       per cell the median peak total, the runs' min-max and a
+                     flag where that spread is over 5% of the median; bytes per
+                     task and ratios with their ranges; rankings the ranges
+                     support; the article / pinned / current table
+                     (workloads/article.tsv); every run; versions, machine
+    readme-table.md  the matrix in the README's form
+    bench.bmf.json   the matrix in Bencher Metric Format, cells named <runtime>/<N>
+    bench.github.json  the same for github-action-benchmark (customSmallerIsBetter)
+    bench.json       the data, settings, limits and sysctl changes
+    figures/         peak-n<N> (median, min-max whiskers), bytes-per-task (log
+                     dots with ranges), over-time-n<N> (a panel per runtime)
 
 Thread-per-task runtimes need more PIDs and memory mappings than Linux allows
 by default from a few tens of thousands of threads on: kernel.pid_max and
 vm.max_map_count are raised for such a run only and restored right after it,
 also on failure, Ctrl-C or SIGTERM (tools/sysctl_guard.py). A million OS
 threads would need about 30 GiB of kernel memory and stacks, so thread-per-task
-runtimes above 100,000 tasks are recorded as "not attempted" and never run.
+runtimes above 100,000 tasks are recorded as "not attempted" and never run;
+so is java-threads above 10,000 (THREAD_CAPS: it cannot start them fast
+enough to have them alive at once; --attempt-all runs it anyway).
+
+Variants with runtime settings pinned (VARIANTS, e.g. java-virtual+fixed-heap)
+run when named in --runtimes.
 
 The workload is exec'd directly, with the command line workloads/run would
 exec (--via-run goes through the script instead): memtrace counts the shell
@@ -30,9 +44,10 @@ that runs the script until it execs, about 1.5 MiB, which would be most of a
 small native workload's peak.
 
 --quick: c-timers, c-pthreads, go and python at N = 1 and 1000, 1 s sleeps,
-one run; about 20 s plus figures.
+one run (--runs to change); about 15 s plus figures.
 """
 import argparse
+import concurrent.futures
 import csv
 import datetime
 import json
@@ -48,8 +63,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import bench_article  # noqa: E402
+import bench_export  # noqa: E402
+import bench_stats  # noqa: E402
 import plot_timeseries  # noqa: E402
 import sysctl_guard  # noqa: E402
+from bench_stats import as_int, cell, ok_rows  # noqa: E402
 from plots import charts, gp  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -60,8 +79,39 @@ QUICK_RUNTIMES = ["c-timers", "c-pthreads", "go", "python"]
 QUICK_SIZES = [1, 1000]
 QUICK_SECONDS = 1
 
+DEFAULT_RUNS = 3
+# Runs of async runtimes at N up to this may go two at a time (--jobs): they
+# sleep 10 s after a start-up of well under a second, each memtrace follows
+# its own tree, and a run's memory does not depend on another tree's. Without
+# it the matrix of 18 runtimes x 3 runs would take about 43 minutes.
+PAIR_MAX_N = 10000
+DEFAULT_JOBS = 2
+# memtrace processes running now, for stopping them all on an interrupt.
+LIVE = set()
+ARTICLE_TSV = os.path.join(ROOT, "workloads", "article.tsv")
+
 # Above this many tasks a thread-per-task runtime is not run (see module doc).
 MAX_THREADS = 100000
+# Thread-per-task runtimes that cannot have more tasks than this alive at
+# once here, whatever the limits: above it they are not attempted (unless
+# --attempt-all), as their runs would not measure N tasks and would take a
+# tenth of the matrix's time.
+THREAD_CAPS = {
+    "java-threads": (10000, "the JVM starts platform threads too slowly here for 100,000 to be alive "
+                            "at once: the first tasks' 10 s sleeps end before the last threads start "
+                            "(at most 26,007 alive at once, in an 87 s run, on 2026-11-28)"),
+}
+
+# Variants of a workload with runtime settings pinned, run only when named
+# in --runtimes: name -> (workload, options put before the program's own,
+# what they pin). The JVM sizes its heap and young generation from the
+# machine and from past GC times, so its peak varies from run to run (see
+# docs/results.md); these take those choices away.
+VARIANTS = {
+    "java-virtual+fixed-heap": ("java-virtual", ["-Xms2g", "-Xmx2g"],
+                                "G1 with the heap fixed at 2 GiB (-Xms2g -Xmx2g)"),
+    "java-virtual+serial": ("java-virtual", ["-XX:+UseSerialGC"], "serial GC (-XX:+UseSerialGC)"),
+}
 # Per OS thread: 16 KiB kernel stack, ~6.6 KiB task struct and small slab
 # objects, page tables and the touched pages of its user stack (measured:
 # 22-30 KiB per thread at 100k).
@@ -107,6 +157,11 @@ class Workloads:
             self.table.append({"name": parts[0], "built": parts[1] == "yes", "model": parts[2],
                                "version": "" if version == "-" else version})
         self.by_name = {w["name"]: w for w in self.table}
+        for name, (base, opts, what) in VARIANTS.items():
+            b = self.by_name.get(base)
+            if b:
+                self.by_name[name] = dict(b, name=name, version=(b["version"] + ", " + what).strip(", "),
+                                          variant=True)
 
     def names(self):
         return [w["name"] for w in self.table]
@@ -117,7 +172,12 @@ class Workloads:
 
     def argv(self, name, n, seconds, via_run=False):
         """The command line of workload name with n tasks sleeping seconds:
-        what workloads/run would exec, as its --argv prints it."""
+        what workloads/run would exec, as its --argv prints it; a variant
+        (VARIANTS) with its options put after the interpreter."""
+        if name in VARIANTS:
+            base, opts, _ = VARIANTS[name]
+            argv = self.argv(base, n, seconds)
+            return argv[:1] + opts + argv[1:]
         args = [str(n), str(seconds)]
         if via_run:
             return [self.run, name] + args
@@ -126,7 +186,8 @@ class Workloads:
     def environ(self, name, n, seconds):
         """The environment to run argv(name, ...) in: ours plus the
         variables workloads/run would set (csharp-coreclr's ICU version)."""
-        return dict(os.environ, **self.exec_line(name, n, seconds)[0])
+        base = VARIANTS[name][0] if name in VARIANTS else name
+        return dict(os.environ, **self.exec_line(base, n, seconds)[0])
 
     def exec_line(self, name, n, seconds):
         """({VAR: VALUE}, argv) that `workloads/run NAME N SECONDS` would
@@ -235,9 +296,11 @@ def not_attempted_reason(n, limits):
 
 # ---------------------------------------------------------------- one run
 
-def _child_setup():
-    # Root is exempt from RLIMIT_NPROC, but a harness run with capabilities
-    # only is not: lift it to the hard limit for the workload.
+def lift_nproc_limit():
+    """Root is exempt from RLIMIT_NPROC, but a harness run with capabilities
+    only is not: lift it to the hard limit, for this process and so for the
+    workloads it starts (set here once, not in a preexec_fn, which is unsafe
+    beside the threads that run two workloads at once)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
     try:
         resource.setrlimit(resource.RLIMIT_NPROC, (hard, hard))
@@ -290,7 +353,8 @@ def run_memtrace(memtrace, argv, stem, interval, timeout, env=None, cgroup=False
     timed_out = False
     with open(files["stderr"], "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                             start_new_session=True, preexec_fn=_child_setup, env=env)
+                             start_new_session=True, env=env)
+        LIVE.add(p)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -300,6 +364,8 @@ def run_memtrace(memtrace, argv, stem, interval, timeout, env=None, cgroup=False
         except BaseException:
             _stop(p, grace=5)
             raise
+        finally:
+            LIVE.discard(p)
     wall = time.monotonic() - t0
     report = None
     if os.path.exists(files["json"]) and os.path.getsize(files["json"]) > 0:
@@ -343,27 +409,60 @@ def row_from(rt, n, k, res, timeout, sysctl_text, argv):
     return row
 
 
-# ------------------------------------------------------------ aggregation
+def pairable(entry, max_n):
+    """Whether a planned run may share the machine with another: an async
+    runtime (a few threads, nothing to raise) at N up to max_n, whose run
+    is 10 s of sleep after a start-up of well under a second."""
+    n, rt, _, why = entry
+    return why is None and rt["model"] == "async" and n <= max_n
 
-def as_int(v):
+
+def batches(plan, jobs, max_n):
+    """The plan in groups to run at once: up to jobs consecutive pairable
+    runs, every other entry alone."""
+    i = 0
+    while i < len(plan):
+        batch = [plan[i]]
+        while (len(batch) < jobs and i + len(batch) < len(plan) and pairable(plan[i], max_n)
+               and pairable(plan[i + len(batch)], max_n)):
+            batch.append(plan[i + len(batch)])
+        i += len(batch)
+        yield batch
+
+
+def run_batch(batch, memtrace, wl, out, seconds, a, timeout, cgroup=False):
+    """Runs the planned runs of batch at once (one: in this thread), each
+    under its own memtrace; returns per run (result, guard, limits,
+    problems, argv). On an interrupt every run still going is stopped."""
+    def one(entry):
+        n, rt, k, _ = entry
+        name = rt["name"]
+        argv_w = wl.argv(name, n, seconds, a.via_run)
+        stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
+        want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
+        limits = limits_snapshot()
+        problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
+        guard = sysctl_guard.SysctlGuard(want)
+        with guard:
+            res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
+                               env=None if a.via_run else wl.environ(name, n, seconds), cgroup=cgroup)
+        return res, guard, limits, problems, argv_w
+
+    if len(batch) == 1:
+        return [one(batch[0])]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(batch))
     try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
+        futures = [pool.submit(one, e) for e in batch]
+        return [f.result() for f in futures]
+    except BaseException:
+        for p in list(LIVE):
+            _stop(p, grace=5)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
-def ok_rows(rows, name, n):
-    return [r for r in rows if r["runtime"] == name and int(r["n"]) == n and r["status"] == "ok"]
-
-
-def median_row(rows):
-    """The run whose peak total is the (lower) median: its user/kernel split
-    then adds up to the value shown."""
-    if not rows:
-        return None
-    rs = sorted(rows, key=lambda r: int(r["peak_total_bytes"]))
-    return rs[(len(rs) - 1) // 2]
-
+# ------------------------------------------------------------ aggregation
 
 def cell_status(rows, name, n):
     """Why (runtime, n) has no value: the status of its first row."""
@@ -373,38 +472,39 @@ def cell_status(rows, name, n):
     return "not run"
 
 
-def all_alive(row):
-    """Whether a run had its N tasks alive at once. Only thread-per-task runs
-    can tell (one thread per task); a slow thread start lets the first tasks
-    end before the last start (java-threads at 100,000 here)."""
-    if row["model"] != "thread-per-task":
-        return True
-    return (as_int(row["peak_threads"]) or 0) >= int(row["n"])
-
-
-def alive_note(row):
-    """'' or 'only 26,007 threads alive at once'."""
-    if all_alive(row):
+def alive_note(c):
+    """'' or 'only 26,007 alive at once' (threads), for a cell's median run."""
+    m = c.median_run()
+    if m is None or bench_stats.all_alive(m):
         return ""
-    return "only %s threads alive at once" % fmt_n(as_int(row["peak_threads"]) or 0)
+    return "only %s alive at once" % fmt_n(as_int(m["peak_threads"]) or 0)
 
 
-def per_task(rows, name, sizes):
-    """(bytes per task, kernel bytes per task, n_max, reason): the slope of
-    the peak total from N = 1 to the largest N that ran with all its tasks
-    alive at once; (None, None, None, reason) when there is none."""
-    one = median_row(ok_rows(rows, name, 1))
-    if not one:
-        return None, None, None, "no N = 1 run"
-    for n in sorted(sizes, reverse=True):
-        if n <= 1:
-            continue
-        big = median_row(ok_rows(rows, name, n))
-        if big and all_alive(big):
-            b = (int(big["peak_total_bytes"]) - int(one["peak_total_bytes"])) / (n - 1)
-            kb = (int(big["total_peak_kernel_bytes"]) - int(one["total_peak_kernel_bytes"])) / (n - 1)
-            return b, kb, n, None
-    return None, None, None, "no run with N > 1 and all tasks alive at once"
+def spread_note(c):
+    """'⚠ 31%' when the cell's runs spread over more than 5% of its median."""
+    return "⚠ %.1f%%" % (100 * c.spread()) if c.flagged() else ""
+
+
+def planned_runs(rows, name, n):
+    return sum(1 for r in rows if r["runtime"] == name and int(r["n"]) == n)
+
+
+def count_note(rows, c):
+    """'2 of 3 runs' when some runs of the cell failed, else ''."""
+    want = planned_runs(rows, c.name, c.n)
+    return "%d of %d runs" % (c.count, want) if c.count < want else ""
+
+
+def per_task_text(rows, name, sizes):
+    """'456 B (450–462), kernel ≤ 2 B, N 1,000,000' or '-'."""
+    v, lo, hi, nmax, _ = bench_stats.per_task(rows, name, sizes)
+    if v is None:
+        return "-"
+    # The kernel memory at the peak total, over the same N (which N counts
+    # depends on the cell, not on the column).
+    kv, klo, khi, _, _ = bench_stats.per_task(rows, name, sizes, key="total_peak_kernel_bytes")
+    return "%s, %s, N %s" % (bench_stats.fmt_bytes_range(v, lo, hi),
+                             bench_stats.kernel_per_task_text(kv, klo, khi), fmt_n(nmax))
 
 
 def short_status(s):
@@ -462,18 +562,25 @@ def draw_figures(out, rows, names, sizes, meta, log):
     fig_dir = os.path.join(out, "figures")
     os.makedirs(fig_dir, exist_ok=True)
     made = []
-    sub = "each task sleeps %s s; measured by memtrace on %s (%d CPUs, Linux %s)" % (
-        meta["settings"]["seconds"], meta["machine"]["hostname"], meta["machine"]["nproc"],
-        meta["machine"]["kernel"])
+    colors = gp.colors_for(names)
+    runs = meta["settings"]["runs"]
+    sub = "each task sleeps %s s; median of %d run%s per cell; measured by memtrace on %s (%d CPUs, Linux %s)" % (
+        meta["settings"]["seconds"], runs, "" if runs == 1 else "s", meta["machine"]["hostname"],
+        meta["machine"]["nproc"], meta["machine"]["kernel"])
     for n in sizes:
         bars = []
         for name in names:
-            m = median_row(ok_rows(rows, name, n))
-            if m:
-                bars.append((name, int(m["total_peak_user_bytes"]), int(m["total_peak_kernel_bytes"]), None,
-                             alive_note(m)))
-            else:
-                bars.append((name, 0, 0, short_status(cell_status(rows, name, n)), ""))
+            c = cell(rows, name, n)
+            if not c:
+                bars.append({"label": name, "note": short_status(cell_status(rows, name, n))})
+                continue
+            med, lo, hi = c.stat()
+            m = c.median_run()
+            notes = [x for x in (spread_note(c), count_note(rows, c), alive_note(c)) if x]
+            text = "%s MiB, kernel %s%s" % (bench_stats.fmt_mib_range(c), gp.fmt_mib(int(m["total_peak_kernel_bytes"])),
+                                            "; " + "; ".join(notes) if notes else "")
+            bars.append({"label": name, "user": int(m["total_peak_user_bytes"]), "median": med, "lo": lo,
+                         "hi": hi, "text": text})
         base = os.path.join(fig_dir, "peak-n%d" % n)
         try:
             charts.stacked_peaks(bars, base, "Peak memory of %s concurrent task%s" % (
@@ -483,8 +590,12 @@ def draw_figures(out, rows, names, sizes, meta, log):
             log("figure peak-n%d: %s" % (n, e))
     pt = []
     for name in names:
-        b, kb, nmax, why = per_task(rows, name, sizes)
-        pt.append((name, b, kb, nmax, why))
+        v, lo, hi, nmax, why = bench_stats.per_task(rows, name, sizes)
+        if v is None:
+            pt.append({"label": name, "color": colors[name], "note": why})
+        else:
+            pt.append({"label": name, "color": colors[name], "value": v, "lo": lo, "hi": hi,
+                       "text": "%s (1 to %s tasks)" % (bench_stats.fmt_bytes_range(v, lo, hi), fmt_n(nmax))})
     try:
         charts.per_task(pt, os.path.join(fig_dir, "bytes-per-task"), "Memory per task: slope of peak total "
                         "from 1 task to the largest N that ran with all tasks alive",
@@ -493,30 +604,127 @@ def draw_figures(out, rows, names, sizes, meta, log):
     except gp.GnuplotError as e:
         log("figure bytes-per-task: %s" % e)
     for n in sizes:
-        series = []
+        panels = []
         for name in names:
-            rs = ok_rows(rows, name, n)
-            if not rs:
+            c = cell(rows, name, n)
+            if not c:
                 continue
-            csv_path = os.path.join(out, "runs", "%s-%d-%s.csv" % (name, n, rs[0]["run"]))
-            try:
-                series.append(plot_timeseries.Series(name, csv_path))
-            except (OSError, ValueError) as e:
-                log("figure over-time-n%d: %s: %s" % (n, name, e))
-        if not series:
+            series = []
+            median = 0
+            for r in c.runs:
+                csv_path = os.path.join(out, "runs", "%s-%d-%s.csv" % (name, n, r["run"]))
+                try:
+                    s = plot_timeseries.Series(name, csv_path)
+                except (OSError, ValueError) as e:
+                    log("figure over-time-n%d: %s: %s" % (n, name, e))
+                    continue
+                if r is c.median_run():
+                    median = len(series)
+                series.append(s)
+            if series:
+                panels.append({"label": name, "color": colors[name], "series": series, "median": median,
+                               "text": "peak %s MiB, %d run%s" % (bench_stats.fmt_mib_range(c), c.count,
+                                                                  "" if c.count == 1 else "s")})
+        if not panels:
             continue
         try:
-            plot_timeseries.plot(series, os.path.join(fig_dir, "over-time-n%d" % n),
-                                 title="Memory over time with %s task%s: peak total (RSS + kernel)" % (
-                                     fmt_n(n), "" if n == 1 else "s"),
-                                 subtitle="first successful run of each runtime; dots mark the exact peak")
+            plot_timeseries.plot_panels(panels, os.path.join(fig_dir, "over-time-n%d" % n),
+                                        "Memory over time with %s task%s: peak total (RSS + kernel) in MiB "
+                                        "against seconds since the start" % (fmt_n(n), "" if n == 1 else "s"),
+                                        "one panel per runtime, each on its own scales; bold: the median "
+                                        "run, its dot the exact peak; thin: the other runs")
             made.append("over-time-n%d" % n)
         except gp.GnuplotError as e:
             log("figure over-time-n%d: %s" % (n, e))
     return made
 
 
-def write_results_md(path, rows, names, sizes, meta, figures):
+def cell_md(rows, c):
+    """'**264** (183–290) ⚠ 31%<br>263 + 1.25' (median peak total and the
+    runs' range, then RSS + kernel of the median run), in MiB."""
+    m = c.median_run()
+    notes = [x for x in (spread_note(c), count_note(rows, c), alive_note(c)) if x]
+    text = bench_stats.fmt_mib_range(c)
+    head, _, rest = text.partition(" ")
+    return "**%s**%s%s<br>%s + %s" % (head, " " + rest if rest else "", " " + " ".join(notes) if notes else "",
+                                      gp.fmt_mib(int(m["total_peak_user_bytes"])),
+                                      gp.fmt_mib(int(m["total_peak_kernel_bytes"])))
+
+
+def matrix_table(rows, names, sizes, meta, compact=False):
+    """The runtime x N table in markdown lines; compact: the README's form
+    (median and range only)."""
+    L = []
+    if compact:
+        L.append("| runtime | " + " | ".join("N = %s" % fmt_n(n) for n in sizes) + " | bytes per task |")
+        L.append("|---|" + "---:|" * (len(sizes) + 1))
+    else:
+        L.append("| runtime | model | version | " + " | ".join("N = %s" % fmt_n(n) for n in sizes) +
+                 " | bytes/task |")
+        L.append("|---|---|---|" + "---:|" * (len(sizes) + 1))
+    for name in names:
+        rt = meta["runtimes"].get(name, {})
+        cells = [name] if compact else [name, rt.get("model", ""), rt.get("version", "") or "-"]
+        if compact and rt.get("version"):
+            cells = ["%s (%s)" % (name, rt["version"])]
+        for n in sizes:
+            c = cell(rows, name, n)
+            if not c:
+                cells.append(short_status(cell_status(rows, name, n)))
+            elif compact:
+                notes = [x for x in (spread_note(c), alive_note(c) and "(%s)" % alive_note(c)) if x]
+                cells.append(bench_stats.fmt_mib_range(c) + (" " + " ".join(notes) if notes else ""))
+            else:
+                cells.append(cell_md(rows, c))
+        txt = per_task_text(rows, name, sizes)
+        cells.append(txt.split(", kernel")[0] if compact else txt)
+        L.append("| " + " | ".join(cells) + " |")
+    return L
+
+
+def ranking_lines(rows, names, sizes):
+    """Per N > 1: the order of the runtimes that the runs' ranges support,
+    and at each N the ratio of every runtime to the lightest and to go."""
+    L = []
+    for n in sizes:
+        if n <= 1:
+            continue
+        cells = [cell(rows, name, n) for name in names]
+        groups = bench_stats.ranking(cells)
+        if groups:
+            L.append("- N = %s: %s" % (fmt_n(n), bench_stats.ranking_text(groups)))
+    big = [n for n in sizes if n > 1]
+    if not big:
+        return L
+    L.append("")
+    refs = []
+    for n in big:
+        ran = [cell(rows, name, n) for name in names]
+        ran = [c for c in ran if c and not c.name.startswith("c-")]
+        if ran:
+            refs.append((n, min(ran, key=lambda c: c.median())))
+    # Go is the article's reference point ("Go loses over 12x to the
+    # winner"): its ratios too, where it is not the lightest itself.
+    go_sizes = [n for n, ref in refs if ref.name != "go" and cell(rows, "go", n)]
+    head = ["runtime"] + ["N = %s: × %s" % (fmt_n(n), ref.name) for n, ref in refs]
+    head += ["N = %s: × go" % fmt_n(n) for n in go_sizes]
+    L.append("| " + " | ".join(head) + " |")
+    L.append("|---|" + "---:|" * (len(head) - 1))
+    for name in names:
+        cells = [name]
+        for n, ref in refs:
+            c = cell(rows, name, n)
+            r = bench_stats.ratio(c, ref) if c else None
+            cells.append(bench_stats.fmt_ratio(r) if r else "-")
+        for n in go_sizes:
+            c = cell(rows, name, n)
+            r = bench_stats.ratio(c, cell(rows, "go", n)) if c else None
+            cells.append(bench_stats.fmt_ratio(r) if r else "-")
+        L.append("| " + " | ".join(cells) + " |")
+    return L
+
+
+def write_results_md(path, rows, names, sizes, meta, figures, article=None):
     L = []
     m = meta["machine"]
     s = meta["settings"]
@@ -529,50 +737,60 @@ def write_results_md(path, rows, names, sizes, meta, figures):
     L.append("- memtrace: %s%s; time-series interval %d ms" % (
         meta["memtrace_version"], " (commit %s)" % meta["commit"] if meta.get("commit") else "",
         s["interval_ms"]))
-    L.append("- runs per case: %d%s; sizes: %s" % (
-        s["runs"], " (cells show the median run)" if s["runs"] > 1 else "",
-        ", ".join(fmt_n(n) for n in sizes)))
+    L.append("- runs per cell: %d, interleaved (every runtime once, then again); sizes: %s" % (
+        s["runs"], ", ".join(fmt_n(n) for n in sizes)))
     if s.get("quick"):
         L.append("- QUICK mode: a subset for testing, not a benchmark result")
     if meta.get("interrupted"):
-        L.append("- INTERRUPTED: the matrix did not finish")
+        L.append("- INTERRUPTED: the matrix did not finish; cells show the runs that did")
     L.append("")
-    L.append("Cells: **peak total** in MiB, then (RSS + kernel) at that instant, in MiB. Peak total is "
-             "the maximum over the run of the tree's RSS plus its kernel memory (page tables, kernel "
-             "stacks, task structs), measured exactly by memtrace. Bytes per task: "
-             "(peak total at N_max - peak total at 1) / (N_max - 1), N_max the largest N that ran with "
-             "all its tasks alive at once (a thread-per-task run whose threads start slower than they "
-             "sleep never has them all alive: marked ⚠).")
+    L.append("Cells: **median peak total** of the runs in MiB, then (min–max) of the runs, rounded to what "
+             "that range allows (no range: the runs agree to the digits shown); ⚠ and a percentage where max - min is over %d%% of the median; below it "
+             "RSS + kernel memory of the median run at its peak. Peak total is the maximum over the run of the "
+             "tree's RSS plus its kernel memory (page tables, kernel stacks, task structs), measured exactly "
+             "by memtrace. Bytes per task: (median peak total at N_max - median at 1) / (N_max - 1), N_max the "
+             "largest N whose median run had all its tasks alive at once; its range from the runs' extremes "
+             "((min at N_max - max at 1) to (max at N_max - min at 1)); the kernel share is given as a bound "
+             "where the runs cannot tell it from zero." % (100 * bench_stats.SPREAD_FLAG))
     L.append("")
-    head = ["runtime", "model", "version"] + ["N = %s" % fmt_n(n) for n in sizes] + ["bytes/task"]
-    L.append("| " + " | ".join(head) + " |")
-    L.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(sizes) + 1)) + "|")
-    for name in names:
-        rt = meta["runtimes"].get(name, {})
-        cells = [name, rt.get("model", ""), rt.get("version", "") or "-"]
-        for n in sizes:
-            mr = median_row(ok_rows(rows, name, n))
-            if mr:
-                note = alive_note(mr)
-                cells.append("**%s** (%s + %s)%s" % (gp.fmt_mib(int(mr["peak_total_bytes"])),
-                                                     gp.fmt_mib(int(mr["total_peak_user_bytes"])),
-                                                     gp.fmt_mib(int(mr["total_peak_kernel_bytes"])),
-                                                     " ⚠ %s" % note if note else ""))
-            else:
-                cells.append(short_status(cell_status(rows, name, n)))
-        b, kb, nmax, why = per_task(rows, name, sizes)
-        if b is not None:
-            cells.append("%s (kernel %s, N %s)" % (gp.fmt_bytes(b), gp.fmt_bytes(max(kb, 0)), fmt_n(nmax)))
-        else:
-            cells.append("-")
-        L.append("| " + " | ".join(cells) + " |")
+    L += matrix_table(rows, names, sizes, meta)
     L.append("")
+    flagged = [(name, n) for n in sizes for name in names if cell(rows, name, n).flagged()]
+    if flagged:
+        L.append("Cells whose runs spread over %d%% of their median: %s." % (
+            100 * bench_stats.SPREAD_FLAG, ", ".join("%s at %s (%.1f%%)" % (name, fmt_n(n), 100 * cell(rows, name, n).spread())
+                                                     for name, n in flagged)))
+    else:
+        L.append("No cell's runs spread over %d%% of its median." % (100 * bench_stats.SPREAD_FLAG))
+    L.append("")
+    rk = ranking_lines(rows, names, sizes)
+    if rk:
+        L.append("## Rankings and ratios the runs support")
+        L.append("")
+        L.append("Lightest first; `≈` joins runtimes whose ranges overlap (their order is not supported by "
+                 "the runs). Ratios: median / median, with the range from the runs' extremes (min / max to "
+                 "max / min); the reference is the lightest runtime of the article's (not the C ones).")
+        L.append("")
+        L += rk
+        L.append("")
+    if article:
+        lines, note = article
+        L.append("## Against the article: its figure, the pinned versions, today's")
+        L.append("")
+        L.append("Peak **RSS** (what the article's figures can show), median of the runs with their range. "
+                 "Pinned: the workload NAME@2023, built with the versions the article ran; current: NAME.")
+        L.append("")
+        L += lines
+        L.append("")
+        L += note
+        L.append("")
     L.append("## Every run")
     L.append("")
     L.append("| runtime | N | run | peak total MiB | peak RSS MiB | peak kernel MiB | charged MiB | "
              "peak threads | wall s | CPU s | status |")
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (names.index(r["runtime"]) if r["runtime"] in names else 0,
+                                         int(r["n"]), int(r["run"]))):
         def mib(k):
             v = as_int(r.get(k))
             return gp.fmt_mib(v) if v is not None else ""
@@ -604,7 +822,9 @@ def write_results_md(path, rows, names, sizes, meta, figures):
             L.append("![%s](figures/%s.png) ([SVG](figures/%s.svg))" % (f, f, f))
             L.append("")
     L.append("Workload command lines are in summary.csv (column command); each run's JSON report, "
-             "time series, text report and stderr are in runs/.")
+             "time series, text report and stderr are in runs/. The matrix for CI dashboards: "
+             "bench.bmf.json (Bencher Metric Format) and bench.github.json (github-action-benchmark, "
+             "customSmallerIsBetter), one benchmark per cell named <runtime>/<N>.")
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
 
@@ -616,8 +836,26 @@ def _fmt_dur(s):
     return "%d min %02d s" % (s // 60, s % 60) if s >= 60 else "%d s" % s
 
 
+def article_table(rows, names, sizes, meta, path, log):
+    """(lines, note) of the article table, or None when article.tsv is
+    missing or none of its runtimes ran."""
+    if not path or not os.path.exists(path):
+        return None
+    try:
+        figures = bench_article.load(path)
+    except bench_article.ArticleError as e:
+        log(str(e))
+        return None
+    if not any(cell(rows, f[0], f[1]) or cell(rows, f[0] + bench_article.PINNED_SUFFIX, f[1])
+               for f in figures):
+        return None
+    versions = {x: rt.get("version", "") for x, rt in meta["runtimes"].items()}
+    return bench_article.table(rows, figures, sizes, versions)
+
+
 def finish(out, rows, names, sizes, meta, no_figures, log):
-    """Figures, bench.json and results.md from the rows; prints the tally."""
+    """Figures, exports, bench.json and results.md from the rows; prints the
+    tally."""
     figures = []
     if not no_figures and rows:
         try:
@@ -629,7 +867,11 @@ def finish(out, rows, names, sizes, meta, no_figures, log):
     meta["rows"] = rows
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump(meta, f, indent=1, default=str)
-    write_results_md(os.path.join(out, "results.md"), rows, names, sizes, meta, figures)
+    bench_export.write_all(out, rows, names, sizes)
+    article = article_table(rows, names, sizes, meta, meta["settings"].get("article"), log)
+    write_results_md(os.path.join(out, "results.md"), rows, names, sizes, meta, figures, article)
+    with open(os.path.join(out, "readme-table.md"), "w") as f:
+        f.write("\n".join(matrix_table(rows, names, sizes, meta, compact=True)) + "\n")
     failed = sum(1 for r in rows if r["status"].startswith("failed"))
     ok = sum(1 for r in rows if r["status"] == "ok")
     print("bench: %d ok, %d failed, %d not run, in %s; %s" % (
@@ -662,7 +904,7 @@ def main(argv=None):
     ap.add_argument("--memtrace", default=os.path.join(ROOT, "build", "memtrace"))
     ap.add_argument("--runtimes", help="comma-separated workload names (default: all)")
     ap.add_argument("--sizes", help="comma-separated N (default 1,10000,100000,1000000)")
-    ap.add_argument("--runs", type=int, help="runs per case (default 1)")
+    ap.add_argument("--runs", type=int, help="runs per cell (default %d; 1 with --quick)" % DEFAULT_RUNS)
     ap.add_argument("--seconds", type=int, help="sleep of each task (default 10)")
     ap.add_argument("--out", help="results folder (default results/<date>-<hostname>)")
     ap.add_argument("--quick", action="store_true",
@@ -674,6 +916,17 @@ def main(argv=None):
     ap.add_argument("--workloads-run", default=os.path.join(ROOT, "workloads", "run"))
     ap.add_argument("--build", default=os.environ.get("BUILD") or os.path.join(ROOT, "build", "workloads"),
                     help="workload build folder (default build/workloads, or $BUILD)")
+    ap.add_argument("--attempt-all", action="store_true",
+                    help="also run the thread-per-task cells known not to have N tasks alive at once")
+    ap.add_argument("--article", default=ARTICLE_TSV,
+                    help="the article's figures (default workloads/article.tsv; a missing file: no table)")
+    ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                    help="runs at once for async runtimes at N <= %d (default %d; 1: one run at a time)"
+                    % (PAIR_MAX_N, DEFAULT_JOBS))
+    ap.add_argument("--pair-max-n", type=int, default=PAIR_MAX_N,
+                    help="largest N at which async runtimes go two at a time (default %d)" % PAIR_MAX_N)
+    ap.add_argument("--dry-run", action="store_true",
+                    help="print the plan (one line per run, in order) and run nothing")
     ap.add_argument("--no-figures", action="store_true")
     ap.add_argument("--replot", metavar="DIR",
                     help="run nothing: redraw the figures and results.md of the results in DIR")
@@ -690,13 +943,13 @@ def main(argv=None):
             return 2
 
     seconds = a.seconds if a.seconds is not None else (QUICK_SECONDS if a.quick else 10)
-    runs = a.runs if a.runs is not None else 1
+    runs = a.runs if a.runs is not None else (1 if a.quick else DEFAULT_RUNS)
     try:
         sizes = parse_list(a.sizes, int) if a.sizes else (QUICK_SIZES if a.quick else DEFAULT_SIZES)
     except ValueError:
         ap.error("--sizes: comma-separated whole numbers, got %r" % a.sizes)
-    if runs < 1 or seconds < 0 or any(n < 1 for n in sizes) or not sizes:
-        ap.error("--runs >= 1, --seconds >= 0, --sizes >= 1")
+    if runs < 1 or seconds < 0 or any(n < 1 for n in sizes) or not sizes or a.jobs < 1:
+        ap.error("--runs >= 1, --jobs >= 1, --seconds >= 0, --sizes >= 1")
     sizes = sorted(set(sizes))
     timeout = a.timeout or 10 * seconds + 120
     memtrace = os.path.abspath(a.memtrace)
@@ -726,9 +979,10 @@ def main(argv=None):
     host = socket.gethostname()
     started = datetime.datetime.now()
     out = os.path.abspath(a.out or os.path.join(ROOT, "results", "%s-%s" % (started.strftime("%Y-%m-%d"), host)))
-    os.makedirs(os.path.join(out, "runs"), exist_ok=True)
-
-    leftover = sysctl_guard.recover()
+    if not a.dry_run:
+        os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+    leftover = {} if a.dry_run else sysctl_guard.recover()
+    lift_nproc_limit()
     for name, (cur, old) in leftover.items():
         log("restored %s %d -> %d left raised by an earlier bench that died" % (name, cur, old))
 
@@ -739,8 +993,9 @@ def main(argv=None):
         "memtrace_version": mver,
         "commit": git_commit(),
         "settings": {"sizes": sizes, "runs": runs, "seconds": seconds, "interval_ms": a.interval,
-                     "timeout_s": timeout, "quick": a.quick, "via_run": a.via_run,
-                     "runtimes": names},
+                     "timeout_s": timeout, "quick": a.quick, "via_run": a.via_run, "jobs": a.jobs,
+                     "pair_max_n": a.pair_max_n,
+                     "runtimes": names, "article": os.path.abspath(a.article) if a.article else None},
         "runtimes": {x: {"model": wl.by_name[x]["model"], "version": wl.by_name[x]["version"],
                          "built": wl.by_name[x]["built"]} for x in names},
         "limits_before": limits_snapshot(),
@@ -750,19 +1005,36 @@ def main(argv=None):
     if meta["cgroup_problem"]:
         log("no charged column: %s" % meta["cgroup_problem"])
 
-    # The matrix, in order: every N, every runtime, every run.
+    # The matrix, in order: every N, then every run, then every runtime: the
+    # runs of a cell are spread over time, so a passing disturbance of the
+    # machine does not hit all of them.
     plan = []
     for n in sizes:
-        for name in names:
-            rt = wl.by_name[name]
-            for k in range(1, runs + 1):
+        # Where runs go two at a time, the async runtimes first, so that
+        # the thread-per-task ones do not split them into odd groups.
+        order = names
+        if a.jobs > 1 and n <= a.pair_max_n:
+            order = sorted(names, key=lambda x: wl.by_name[x]["model"] != "async")
+        for k in range(1, runs + 1):
+            for name in order:
+                rt = wl.by_name[name]
+                base = VARIANTS[name][0] if name in VARIANTS else name
+                # NAME@2023 is NAME on the article's versions: the same caps.
+                family = base.split("@", 1)[0]
                 if not rt["built"]:
-                    why = "skipped: not built (make -C workloads %s)" % name
+                    why = "skipped: not built (make -C workloads %s)" % base
                 elif rt["model"] == "thread-per-task" and n > MAX_THREADS:
                     why = "not attempted: " + not_attempted_reason(n, meta["limits_before"])
+                elif family in THREAD_CAPS and n > THREAD_CAPS[family][0] and not a.attempt_all:
+                    why = "not attempted: " + THREAD_CAPS[family][1]
                 else:
                     why = None
                 plan.append((n, rt, k, why))
+    if a.dry_run:
+        for b, batch in enumerate(batches(plan, a.jobs, a.pair_max_n), 1):
+            for n, rt, k, why in batch:
+                print("%s\t%d\t%d\t%s\t%d" % (rt["name"], n, k, why or "run", b))
+        return 0
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump(meta, f, indent=1, default=str)
     total = sum(1 for p in plan if p[3] is None)
@@ -776,7 +1048,8 @@ def main(argv=None):
         total, ", ".join(names), ", ".join(fmt_n(n) for n in sizes), seconds, out), flush=True)
     try:
         with sysctl_guard.terminate_as_exception():
-            for n, rt, k, why in plan:
+            for batch in batches(plan, a.jobs, a.pair_max_n):
+                n, rt, k, why = batch[0]
                 name = rt["name"]
                 if why:
                     row = {c: "" for c in COLUMNS}
@@ -786,37 +1059,34 @@ def main(argv=None):
                     print("[%s/%d] %s N=%d run %d/%d ... %s" % ("-".rjust(width), total, name, n, k, runs,
                                                                  why[:120]), flush=True)
                     continue
-                done += 1
-                print("[%s/%d] %s N=%d run %d/%d ... " % (str(done).rjust(width), total, name, n, k, runs),
-                      end="", flush=True)
-                argv_w = wl.argv(name, n, seconds, a.via_run)
-                stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
-                want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
-                limits = limits_snapshot()
-                problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
-                guard = sysctl_guard.SysctlGuard(want)
-                with guard:
-                    res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
-                                       env=None if a.via_run else wl.environ(name, n, seconds),
-                                       cgroup=not meta["cgroup_problem"])
-                sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
-                row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
-                if problems and row["status"] != "ok":
-                    row["status"] += " (limits: %s)" % "; ".join(problems)
-                rows.append(row)
+                results = run_batch(batch, memtrace, wl, out, seconds, a, timeout,
+                                    cgroup=not meta["cgroup_problem"])
+                for (n, rt, k, _), (res, guard, limits, problems, argv_w) in zip(batch, results):
+                    done += 1
+                    sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
+                    row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
+                    if problems and row["status"] != "ok":
+                        row["status"] += " (limits: %s)" % "; ".join(problems)
+                    rows.append(row)
+                    meta["runs"].append({"runtime": rt["name"], "n": n, "run": k, "argv": argv_w,
+                                         "memtrace_cmd": res["cmd"], "rc": res["rc"], "timed_out": res["timed_out"],
+                                         "wall_s": res["wall"], "sysctl": guard.describe(),
+                                         "sysctl_restored": guard.restored, "limits": limits,
+                                         "limit_problems": problems, "status": row["status"],
+                                         "concurrent_with": [x[1]["name"] for x in batch if x[1] is not rt]})
+                    head = "[%s/%d] %s N=%d run %d/%d%s ... " % (str(done).rjust(width), total, rt["name"], n, k,
+                                                                 runs, " (beside %d other)" % (len(batch) - 1)
+                                                                 if len(batch) > 1 else "")
+                    if row["status"] == "ok":
+                        print(head + "peak %s MiB total %s MiB %.1f s%s" % (
+                            gp.fmt_mib(int(row["peak_user_bytes"])), gp.fmt_mib(int(row["peak_total_bytes"])),
+                            res["wall"], "" if not as_int(row["events_lost"]) else
+                            " (%s events lost)" % row["events_lost"]), flush=True)
+                    else:
+                        print(head + "%s %.1f s" % (row["status"][:160], res["wall"]), flush=True)
                 write_summary(summary, rows)
-                meta["runs"].append({"runtime": name, "n": n, "run": k, "argv": argv_w, "memtrace_cmd": res["cmd"],
-                                     "rc": res["rc"], "timed_out": res["timed_out"], "wall_s": res["wall"],
-                                     "sysctl": guard.describe(), "sysctl_restored": guard.restored,
-                                     "limits": limits, "limit_problems": problems, "status": row["status"]})
-                if row["status"] == "ok":
-                    print("peak %s MiB total %s MiB %.1f s%s" % (
-                        gp.fmt_mib(int(row["peak_user_bytes"])), gp.fmt_mib(int(row["peak_total_bytes"])),
-                        res["wall"], "" if not as_int(row["events_lost"]) else
-                        " (%s events lost)" % row["events_lost"]), flush=True)
-                else:
-                    print("%s %.1f s" % (row["status"][:160], res["wall"]), flush=True)
-                time.sleep(0.5)
+                # Let the last run's memory go back before the next starts.
+                time.sleep(0.2)
     except (KeyboardInterrupt, sysctl_guard.Terminated) as e:
         interrupted = e
         print("", flush=True)

@@ -138,6 +138,50 @@ def plot(series, out_base, title="Memory over time", rss=False, logy=False, peak
     return gp.render("\n".join(body), out_base, keep_script=keep_script, width=width, height=height)
 
 
+def plot_panels(panels, out_base, title, subtitle=None, cols=4, keep_script=False):
+    """One panel per runtime, each with its own time and memory axes, so that
+    one slow runtime cannot crush the others. panels: dicts with label, color,
+    series (its runs, Series objects), median (index of the median run in
+    series) and text (the panel's subtitle, e.g. its peak and range). The
+    median run is drawn bold with its exact peak marked, the other runs thin
+    in the same colour. Writes out_base.png/.svg; returns the paths."""
+    if not panels:
+        raise ValueError("nothing to plot")
+    cols = max(1, min(cols, len(panels)))
+    nrows = (len(panels) + cols - 1) // cols
+    body = []
+    for i, p in enumerate(panels):
+        for j, s in enumerate(p["series"]):
+            body.append(gp.datablock("d%d_%d" % (i, j), list(zip(s.t, s.total))))
+        m = p["series"][p["median"]]
+        body.append(gp.datablock("p%d" % i, [m.peak_total]))
+    head = title + ("\n" + subtitle if subtitle else "")
+    body.append("set multiplot layout %d,%d title %s noenhanced font ',13'" % (nrows, cols, gp.qq(head)))
+    body.append("set grid xtics ytics lc rgb '#e4e4e4' lw 1")
+    body.append("set border 3")
+    body.append("set tics nomirror")
+    body.append("set format y '%g'")
+    body.append("unset key")
+    # Units in the figure's title: axis labels beside small panels would
+    # run into the tick labels.
+    for i, p in enumerate(panels):
+        tmax = max((s.t[-1] for s in p["series"] if s.t), default=1.0)
+        ymax = max((max(s.total) for s in p["series"] if s.total), default=1.0)
+        body.append("set title %s noenhanced tc rgb %s" % (gp.qq(p["label"] + "\n" + p["text"]),
+                                                          gp.q(p["color"])))
+        body.append("set xrange [0:%g]" % (tmax * 1.02 or 1))
+        body.append("set yrange [0:%g]" % (ymax * 1.12 or 1))
+        elems = []
+        for j in range(len(p["series"])):
+            lw = 2.2 if j == p["median"] else 0.8
+            elems.append("$d%d_%d using 1:2 with lines lw %g lc rgb %s notitle" % (i, j, lw, gp.q(p["color"])))
+        elems.append("$p%d using 1:2 with points pt 7 ps 1.0 lc rgb %s notitle" % (i, gp.q(p["color"])))
+        body.append("plot " + ", \\\n     ".join(elems))
+    body.append("unset multiplot")
+    return gp.render("\n".join(body), out_base, keep_script=keep_script, width=330 * cols + 80,
+                     height=250 * nrows + 90, font_size=9)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Draw memtrace time-series CSVs (memory over time) "
                                              "to OUT.png and OUT.svg with gnuplot.")

@@ -10,11 +10,14 @@ import subprocess
 
 FONT = "DejaVu Sans"
 
-# Ten colours that stay apart from each other; the 11th line on takes them
-# again, dashed (see line_style).
+# Colours that stay apart from each other on white, one per runtime (see
+# colors_for): the first ten are the usual categorical set, the rest darker
+# or lighter tones of other hues. A 25th series takes them again, dashed.
 PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-    "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+    "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#000075", "#800000",
+    "#469990", "#f032e6", "#000000", "#ffb000", "#6a3d9a", "#4b7b00",
+    "#fb9a99", "#a6cee3", "#9acd32", "#8b008b", "#5f9ea0", "#d2691e",
 ]
 USER_COLOR = "#4c72b0"    # RSS (user memory) in stacked bars
 KERNEL_COLOR = "#dd8452"  # kernel memory in stacked bars
@@ -83,6 +86,13 @@ def datablock(name, rows):
         lines.append("NaN NaN")
     lines.append("EOD")
     return "\n".join(lines) + "\n"
+
+
+def colors_for(names):
+    """{name: colour}, a different colour for each of up to len(PALETTE)
+    names, in the order given (keep the order of the whole matrix so that a
+    runtime has the same colour in every figure)."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
 def line_style(i):
