@@ -21,6 +21,7 @@ int run_as_lookup(const char *user, struct run_as *as)
 	char *end;
 	unsigned long id;
 
+	memset(as, 0, sizeof(*as));
 	errno = 0;
 	pw = getpwnam(user);
 	if (!pw) {

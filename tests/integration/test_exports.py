@@ -332,6 +332,9 @@ def each_process_has_its_command_line(c):
               "-v row of %d lacks %r" % (x["pid"], x["cmdline"]))
     sh = [x for x in r["per_process"] if x["comm"] == "sh"]
     check(sh and sh[0]["cmdline"] == "sh -c " + script, "sh: %s" % sh)
+
+
+@test
 def tests_readme_names_real_tests(c):
     """tests/README.md's feature -> test table names only tests that exist, every
     test appears in it, and no row says UNTESTED."""

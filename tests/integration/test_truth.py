@@ -76,8 +76,13 @@ def interval_spacing_and_count(c):
     p, r = c.run(["--csv", path, "--interval", "40"], ["sleep", "1.2"])
     check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
     rows = read_csv(path)
-    samples = [float(x["t_ms"]) for x in rows[:-1] if x["is_rss_peak"] == "0" and x["is_total_peak"] == "0"]
-    wall_ms = r["wall_s"] * 1000
+    # Rows on the grid: a peak row stays where it was written when a higher peak
+    # comes later (rows are written live) and loses its mark, at its own instant.
+    samples = [float(x["t_ms"]) for x in rows[:-1] if x["is_rss_peak"] == "0" and x["is_total_peak"] == "0"
+               and float(x["t_ms"]) % 40 < 20]
+    # Sampling goes on until memtrace has reaped the command and read the final
+    # state (the last row's time), a little after the command's own exit (wall_s).
+    wall_ms = float(rows[-1]["t_ms"])
     due = int(wall_ms // 40) + 1  # at 0, 40, 80 ... ms up to the end
     # A sample is taken when its time has come: late by the poll's wake-up
     # (a loaded host: a few ms), never early; a late one may skip a slot,
