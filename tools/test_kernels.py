@@ -62,8 +62,13 @@ fi
 mount -t proc proc /mnt/proc
 mount -t sysfs sys /mnt/sys
 mount -t devtmpfs dev /mnt/dev
+# The repository may live under the host's /tmp or /run (a CI clone): keep it
+# visible above the guest's own tmpfs there.
+KEEP=@KEEP@
+case $KEEP in /tmp/*|/run/*) mkdir -p /keep && mount --bind "/mnt$KEEP" /keep ;; esac
 mount -t tmpfs tmp /mnt/tmp
 mount -t tmpfs run /mnt/run
+case $KEEP in /tmp/*|/run/*) mkdir -p "/mnt$KEEP" && mount --bind /keep "/mnt$KEEP" ;; esac
 mount -t bpf bpf /mnt/sys/fs/bpf
 mount -t tmpfs cgroup /mnt/sys/fs/cgroup
 mkdir /mnt/sys/fs/cgroup/memory
@@ -184,7 +189,7 @@ def build_initramfs(tree, release, command, out):
     with open(os.path.join(staging, "modules.order"), "w") as f:
         f.write("\n".join(order) + "\n")
     with open(os.path.join(staging, "init"), "w") as f:
-        f.write(INIT)
+        f.write(INIT.replace("@KEEP@", shlex.quote(ROOT)))
     os.chmod(os.path.join(staging, "init"), 0o755)
     # The command goes in through the initramfs; init copies it to the
     # guest's fresh /run before it enters the host's root.
