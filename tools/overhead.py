@@ -1,20 +1,37 @@
 #!/usr/bin/env python3
 """Overhead of memtrace on a page-fault storm (touch 2 GiB page by page),
-run interleaved with and without memtrace; also memtrace's start-up time and
-its own peak RSS. Prints figures; asserts nothing (these machines are noisy).
+measured against its floor: what any program on the rss_stat tracepoint costs
+a fault before it does anything. Prints figures; asserts nothing (these
+machines are noisy).
 
-Three times are taken from each run:
-  storm    the first pass, touching 2 GiB of fresh memory, timed by the
-           storm program itself: what memtrace adds to the faults;
-  re-touch the fastest of three more passes over the same range, each after
-           MADV_DONTNEED: pages the hypervisor already backs, and the best
-           of three, so the same faults with much less of the host's noise;
-  command  the whole command, start to exit: also memtrace's start-up
-           (reported on its own) and its report at the end.
-For each, the slowdown is the median over runs of traced / plain.
+Every run interleaves five arms, in an order that rotates from run to run:
+  plain      the storm alone;
+  floor      the storm with an empty tp_btf/rss_stat program attached
+             (build/tools/floor empty): the kernel's own tracepoint cost;
+  reject     the same with a program that only makes memtrace's test for
+             "not my tree" (build/tools/floor reject);
+  traced     the storm run under memtrace;
+  bystander  the storm run untraced while memtrace traces something else:
+             what memtrace costs every other process on the machine.
+Two times are taken from each arm:
+  storm      the first pass, touching fresh memory, timed by the storm
+             program itself;
+  re-touch   the fastest of three more passes over the same range, each
+             after MADV_DONTNEED: pages the hypervisor already backs, the
+             same faults with much less of the host's noise.
+Each arm's ratio is its time over plain's in the same run; the figures are
+the median of the per-run ratios and their spread (lowest to highest). The
+added cost over the floor is, per run, arm ratio minus floor ratio.
+
+Then, with kernel.bpf_stats_enabled set to 1 (and put back), one untimed
+pass per program gives the kernel's own count of each program's runs and
+their nanoseconds: ns/event of the empty program, of the rejecting one, of
+memtrace's rss_stat handler tracing the storm and while it traces something
+else. The stats themselves add a fixed cost (two clock reads per run) that
+the empty program's figure carries too: subtract it.
 
 usage: tools/overhead.py [--memtrace build/memtrace] [--touch build/tools/touch]
-                         [--mib 2048] [--runs 15]
+                         [--floor build/tools/floor] [--mib 2048] [--runs 11]
 """
 import argparse
 import json
@@ -26,62 +43,246 @@ import sys
 import tempfile
 import time
 
-KINDS = ("storm", "re-touch", "command")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sysctl_guard import SysctlGuard  # noqa: E402
+
+ARMS = ("plain", "floor", "reject", "traced", "bystander")
+KINDS = ("storm", "re-touch")
 PASSES = 4
+# A journal of its own: other benchmarks' guards may run at the same time.
+JOURNAL = "/run/memtrace-bench/overhead-sysctl-journal.json"
 
 
-def run_storm(cmd):
-    """Runs the storm; returns its (first pass, best re-touch, whole command) seconds."""
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    wall = time.monotonic() - t0
-    passes = [float(x) for x in re.findall(r"^pass_s=([\d.]+)$", p.stdout, re.M)]
+def storm_times(stdout):
+    """(first pass, best re-touch) seconds from the storm's output."""
+    passes = [float(x) for x in re.findall(r"^pass_s=([\d.]+)$", stdout, re.M)]
     if len(passes) != PASSES:
-        sys.exit("overhead: the storm printed %r" % p.stdout)
-    return passes[0], min(passes[1:]), wall
+        sys.exit("overhead: the storm printed %r" % stdout)
+    return passes[0], min(passes[1:])
+
+
+def run_plain(storm):
+    p = subprocess.run(storm, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return storm_times(p.stdout)
+
+
+class Floor:
+    """build/tools/floor attached for the length of a with-block."""
+
+    def __init__(self, floor, variant):
+        self.cmd = [floor, variant]
+        self.stats = None
+
+    def __enter__(self):
+        self.p = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.p.stdout.readline().strip() != "attached":
+            self.p.kill()
+            self.p.wait()
+            sys.exit("overhead: %s did not attach" % " ".join(self.cmd))
+        return self
+
+    def __exit__(self, *exc):
+        self.p.stdin.close()
+        out = self.p.stdout.read()
+        self.p.wait()
+        m = re.search(r"run_cnt=(\d+) run_time_ns=(\d+)", out)
+        self.stats = (int(m.group(1)), int(m.group(2))) if m else None
+        return False
+
+
+def rss_stat_prog_ids(pid):
+    """Ids of the programs process pid holds (bpf-prog and bpf-link fds)."""
+    ids = set()
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as f:
+                m = re.search(r"^prog_id:\s+(\d+)$", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def prog_stats(ids, name):
+    """(run_cnt, run_time_ns) of the program called name among ids."""
+    for i in ids:
+        p = subprocess.run(["bpftool", "--json", "prog", "show", "id", str(i)],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if p.returncode:
+            continue
+        info = json.loads(p.stdout)
+        if info.get("name") == name:
+            return info.get("run_cnt", 0), info.get("run_time_ns", 0)
+    return None
+
+
+def other_rss_stat_programs():
+    """rss_stat handlers loaded by anyone (other memtraces): they tax every arm alike."""
+    p = subprocess.run(["bpftool", "--json", "prog", "show"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    if p.returncode:
+        return -1
+    return sum(1 for x in json.loads(p.stdout)
+               if x.get("name") in ("on_rss_stat", "floor_empty", "floor_reject"))
+
+
+class Bystander:
+    """memtrace tracing a shell that waits on its stdin, for a with-block."""
+
+    def __init__(self, memtrace, want_stats=False):
+        self.cmd = [memtrace, "--as-root", "-q", "-o", os.devnull, "--",
+                    "sh", "-c", "echo traced; read x"]
+        self.want_stats = want_stats
+        self.stats = None
+
+    def __enter__(self):
+        self.p = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.p.stdout.readline().strip() != "traced":
+            self.p.kill()
+            self.p.wait()
+            sys.exit("overhead: memtrace did not start its command")
+        self.ids = rss_stat_prog_ids(self.p.pid) if self.want_stats else set()
+        return self
+
+    def read_stats(self):
+        self.stats = prog_stats(self.ids, "on_rss_stat")
+
+    def __exit__(self, *exc):
+        self.p.stdin.close()
+        self.p.wait()
+        return False
+
+
+def run_traced(memtrace, storm, js, extra):
+    p = subprocess.run([memtrace, "--as-root", "--json", js, "-o", os.devnull, "--"] + storm,
+                       check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with open(js) as f:
+        r = json.load(f)
+    extra["startup_ms"].append(r["startup_ms"])
+    extra["self_hwm"].append(r["memtrace_self"]["vmhwm_bytes"])
+    extra["lost"].append(r["events"]["lost"])
+    return storm_times(p.stdout)
+
+
+def traced_stats(memtrace, touch, mib):
+    """memtrace's handler stats over one storm: read while it still runs."""
+    # The command runs once memtrace is attached: its first word says so.
+    script = 'echo traced; read x; "$0" "$1" 1 >/dev/null; echo done; read x'
+    p = subprocess.Popen([memtrace, "--as-root", "-q", "-o", os.devnull, "--",
+                          "sh", "-c", script, touch, str(mib)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    stats = None
+    if p.stdout.readline().strip() == "traced":
+        ids = rss_stat_prog_ids(p.pid)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        if p.stdout.readline().strip() == "done":
+            stats = prog_stats(ids, "on_rss_stat")
+    p.stdin.close()
+    p.wait()
+    return stats
+
+
+def handler_figures(a, storm1):
+    """ns/event per program, from one storm each with bpf_stats enabled."""
+    out = {}
+    with SysctlGuard({"kernel.bpf_stats_enabled": 1}, journal=JOURNAL):
+        for variant in ("empty", "reject"):
+            with Floor(a.floor, variant) as f:
+                subprocess.run(storm1, check=True, stdout=subprocess.DEVNULL)
+            out[variant] = f.stats
+        out["traced"] = traced_stats(a.memtrace, a.touch, a.mib)
+        with Bystander(a.memtrace, want_stats=True) as b:
+            subprocess.run(storm1, check=True, stdout=subprocess.DEVNULL)
+            b.read_stats()
+        out["bystander"] = b.stats
+    return out
+
+
+def spread(xs):
+    return "%.3f [%.3f..%.3f]" % (statistics.median(xs), min(xs), max(xs))
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--memtrace", default="build/memtrace")
     ap.add_argument("--touch", default="build/tools/touch")
+    ap.add_argument("--floor", default="build/tools/floor")
     ap.add_argument("--mib", type=int, default=2048)
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=11)
     a = ap.parse_args()
 
-    plain, traced, startup, self_hwm, lost = [], [], [], [], []
+    times = {arm: [] for arm in ARMS}
+    extra = {"startup_ms": [], "self_hwm": [], "lost": []}
+    others = []
     storm = [a.touch, str(a.mib), str(PASSES)]
+    load_before = loadavg()
     with tempfile.TemporaryDirectory() as tmp:
         js = os.path.join(tmp, "r.json")
         for i in range(a.runs):
-            # Alternate which goes first so drift in the machine hits both alike.
-            for kind in (("plain", "traced") if i % 2 == 0 else ("traced", "plain")):
-                if kind == "plain":
-                    plain.append(run_storm(storm))
+            others.append(other_rss_stat_programs())
+            # Rotate the order so that drift in the machine hits every arm alike.
+            for arm in ARMS[i % len(ARMS):] + ARMS[:i % len(ARMS)]:
+                if arm == "plain":
+                    t = run_plain(storm)
+                elif arm in ("floor", "reject"):
+                    with Floor(a.floor, "empty" if arm == "floor" else "reject"):
+                        t = run_plain(storm)
+                elif arm == "traced":
+                    t = run_traced(a.memtrace, storm, js, extra)
                 else:
-                    traced.append(run_storm([a.memtrace, "--as-root", "--json", js, "-o", os.devnull, "--"] + storm))
-                    with open(js) as f:
-                        r = json.load(f)
-                    startup.append(r["startup_ms"])
-                    self_hwm.append(r["memtrace_self"]["vmhwm_bytes"])
-                    lost.append(r["events"]["lost"])
-    faults = a.mib * 256
-    print("page-fault storm: touch %d MiB page by page (%d faults), %d interleaved runs" % (
-        a.mib, faults, a.runs))
-    print("  %-9s %9s %9s %9s %9s   %s" % ("", "plain", "traced", "plain", "traced", "slowdown"))
-    print("  %-9s %9s %9s %9s %9s   %s" % ("", "median", "median", "min", "min",
-                                          "median of ratios (of medians, of minima)"))
-    for k, name in enumerate(KINDS):
-        p = [x[k] for x in plain]
-        t = [x[k] for x in traced]
-        ratios = [y / x for x, y in zip(p, t)]
-        print("  %-9s %8.3fs %8.3fs %8.3fs %8.3fs   %.3f (%.3f, %.3f)" % (
-            name, statistics.median(p), statistics.median(t), min(p), min(t),
-            statistics.median(ratios), statistics.median(t) / statistics.median(p), min(t) / min(p)))
+                    with Bystander(a.memtrace):
+                        t = run_plain(storm)
+                times[arm].append(t)
+    stats = handler_figures(a, [a.touch, str(a.mib), "1"])
+    load_after = loadavg()
+
+    print("page-fault storm: touch %d MiB page by page (%d faults), %d interleaved runs of %d arms" % (
+        a.mib, a.mib * 256, a.runs, len(ARMS)))
+    print("  load average %s before, %s after; rss_stat programs of others attached: %d to %d" % (
+        load_before, load_after, min(others), max(others)))
+    for k, kind in enumerate(KINDS):
+        print("  %s: %-10s %8s %8s   %s" % (kind, "arm", "median", "min",
+                                           "ratio to plain: median [lowest..highest]"))
+        plain = [x[k] for x in times["plain"]]
+        ratio = {}
+        for arm in ARMS:
+            t = [x[k] for x in times[arm]]
+            ratio[arm] = [y / x for x, y in zip(plain, t)]
+            print("  %s  %-10s %7.3fs %7.3fs   %s" % (" " * len(kind), arm, statistics.median(t),
+                                                    min(t), spread(ratio[arm])))
+        floor_cost = [r - 1 for r in ratio["floor"]]
+        print("  %s  floor's own cost (floor - 1):             %s" % (" " * len(kind), spread(floor_cost)))
+        for arm, target in (("traced", "<= floor's own cost"), ("bystander", "<= 0.01"),
+                            ("reject", "")):
+            added = [x - f for x, f in zip(ratio[arm], ratio["floor"])]
+            print("  %s  added cost over the floor, %-10s %s%s" % (
+                " " * len(kind), arm + ":", spread(added), "   target " + target if target else ""))
+    print("  handler ns/event (kernel.bpf_stats_enabled, one %d MiB storm each):" % a.mib)
+    base = None
+    for name in ("empty", "reject", "traced", "bystander"):
+        s = stats.get(name)
+        if not s or not s[0]:
+            print("    %-10s no figure" % name)
+            continue
+        ns = s[1] / s[0]
+        if name == "empty":
+            base = ns
+            print("    %-10s %6.1f ns over %d events (the stats' own cost)" % (name, ns, s[0]))
+        else:
+            print("    %-10s %6.1f ns over %d events: %.1f ns over the empty program" % (
+                name, ns, s[0], ns - base if base is not None else float("nan")))
     print("  memtrace start-up (start to exec): median %.1f ms, max %.1f ms" % (
-        statistics.median(startup), max(startup)))
-    print("  memtrace own peak RSS (VmHWM): max %.1f MiB" % (max(self_hwm) / 1048576))
-    print("  events lost: %d" % sum(lost))
+        statistics.median(extra["startup_ms"]), max(extra["startup_ms"])))
+    print("  memtrace own peak RSS (VmHWM): max %.1f MiB" % (max(extra["self_hwm"]) / 1048576))
+    print("  events lost: %d" % sum(extra["lost"]))
     return 0
 
 
