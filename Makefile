@@ -42,7 +42,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench vmlinux test unit integration bench overhead workload-overhead kmem-bench workloads \
+.PHONY: all deps deps-bench vmlinux test unit integration bench overhead scale workload-overhead kmem-bench workloads \
 	install uninstall clean fixtures tools
 
 all: $(OUTPUT)/memtrace
@@ -140,6 +140,11 @@ overhead: deps
 	$(Q)$(MAKE) all tools
 	$(Q)python3 tools/overhead.py --memtrace $(OUTPUT)/memtrace --touch $(OUTPUT)/tools/touch \
 		--floor $(OUTPUT)/tools/floor
+
+# memtrace -p on 100,000 threads and 10,000 processes: attach, report, own RSS.
+scale: deps
+	$(Q)$(MAKE) all tools
+	$(Q)python3 tools/scale.py --memtrace $(OUTPUT)/memtrace --tree $(OUTPUT)/tools/hold_tree
 
 workload-overhead: deps-bench
 	$(Q)$(MAKE) all workloads
