@@ -89,9 +89,28 @@ def attach(memtrace, root, opts, tmp):
     p.returncode = os.waitstatus_to_exitcode(status)
     if rest.strip():
         print("  memtrace said: " + rest.strip().replace("\n", " | "))
-    with open(js) as f:
-        r = json.load(f)
-    return attached, report, ru.ru_maxrss * 1024, r
+    return attached, report, ru.ru_maxrss * 1024, summary_of(js)
+
+
+def summary_of(js):
+    """The few figures printed, read by a child: a --tasks JSON of 100,000
+    rows would grow this process, and a child started by exec inherits its
+    parent's peak RSS in ru_maxrss (the kernel keeps the old mm's high-water
+    mark across exec), which would then not be memtrace's own."""
+    code = ("import json, sys; r = json.load(open(sys.argv[1])); "
+            "print(json.dumps({'procs': r['processes']['total'], "
+            "'threads': r['threads']['peak_concurrent'], 'lost': r['events']['lost'], "
+            "'hwm': r['memtrace_self']['vmhwm_bytes']}))")
+    p = subprocess.run([sys.executable, "-c", code, js], check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(p.stdout)
+
+
+def own_hwm():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def main():
@@ -119,10 +138,12 @@ def main():
                     att, rep, rss, r = attach(a.memtrace, tree.p.pid, opts, tmp)
                     label = "-p %s%s" % (name, " " + " ".join(opts) if opts else "")
                     print("  %-34s %10.2f %10.2f %10.2f %12.1f %6d" % (
-                        label, tree.start_s, att, rep, rss / 1048576, r["events"]["lost"]), flush=True)
-                    print("  %-34s (report: %d processes, %d threads at most at once; JSON VmHWM %.1f MiB)" % (
-                        "", r["processes"]["total"], r["threads"]["peak_concurrent"],
-                        r["memtrace_self"]["vmhwm_bytes"] / 1048576))
+                        label, tree.start_s, att, rep, rss / 1048576, r["lost"]), flush=True)
+                    print("  %-34s (report: %d processes, %d threads at most at once; VmHWM at its"
+                          " collection %.1f MiB)" % ("", r["procs"], r["threads"], r["hwm"] / 1048576))
+                    if own_hwm() >= rss:
+                        print("  %-34s (own_rss may be this script's: its peak is %.1f MiB)" % (
+                            "", own_hwm() / 1048576))
     print("  limits: " + ("; ".join(guard.describe()) or "none raised"))
     return 0
 
