@@ -24,11 +24,13 @@ the median of the per-run ratios and their spread (lowest to highest). The
 added cost over the floor is, per run, arm ratio minus floor ratio.
 
 Then, with kernel.bpf_stats_enabled set to 1 (and put back), one untimed
-pass per program gives the kernel's own count of each program's runs and
-their nanoseconds: ns/event of the empty program, of the rejecting one, of
-memtrace's rss_stat handler tracing the storm and while it traces something
-else. The stats themselves add a fixed cost (two clock reads per run) that
-the empty program's figure carries too: subtract it.
+storm under memtrace, with the empty program, the rejecting one and a
+bystander memtrace attached at the same time, gives the kernel's own count
+of each program's runs and their nanoseconds over the same events: ns/event
+of the empty program, of the rejecting one, of memtrace's handler for other
+processes, and for the changes of its tree (its other events priced at the
+bystander's rate). The stats themselves add a fixed cost (two clock reads
+per run) that the empty program's figure carries too: subtract it.
 
 usage: tools/overhead.py [--memtrace build/memtrace] [--touch build/tools/touch]
                          [--floor build/tools/floor] [--mib 2048] [--runs 11]
@@ -166,11 +168,12 @@ def run_traced(memtrace, storm, js, extra):
     return storm_times(p.stdout)
 
 
-def traced_stats(memtrace, touch, mib):
-    """memtrace's handler stats over one storm: read while it still runs."""
+def traced_stats(memtrace, touch, mib, js):
+    """memtrace's handler stats over one storm, read while it still runs,
+    and the number of changes it applied to the tree (its JSON)."""
     # The command runs once memtrace is attached: its first word says so.
     script = 'echo traced; read x; "$0" "$1" 1 >/dev/null; echo done; read x'
-    p = subprocess.Popen([memtrace, "--as-root", "-q", "-o", os.devnull, "--",
+    p = subprocess.Popen([memtrace, "--as-root", "-q", "-o", os.devnull, "--json", js, "--",
                           "sh", "-c", script, touch, str(mib)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     stats = None
@@ -182,22 +185,22 @@ def traced_stats(memtrace, touch, mib):
             stats = prog_stats(ids, "on_rss_stat")
     p.stdin.close()
     p.wait()
-    return stats
+    if not stats:
+        return None
+    with open(js) as f:
+        return stats + (json.load(f)["events"]["applied"],)
 
 
-def handler_figures(a, storm1):
-    """ns/event per program, from one storm each with bpf_stats enabled."""
+def handler_figures(a, js):
+    """ns/event per program, with bpf_stats enabled: all four attached at
+    once over one storm under memtrace, so that they price the same events."""
     out = {}
     with SysctlGuard({"kernel.bpf_stats_enabled": 1}, journal=JOURNAL):
-        for variant in ("empty", "reject"):
-            with Floor(a.floor, variant) as f:
-                subprocess.run(storm1, check=True, stdout=subprocess.DEVNULL)
-            out[variant] = f.stats
-        out["traced"] = traced_stats(a.memtrace, a.touch, a.mib)
-        with Bystander(a.memtrace, want_stats=True) as b:
-            subprocess.run(storm1, check=True, stdout=subprocess.DEVNULL)
+        with Floor(a.floor, "empty") as fe, Floor(a.floor, "reject") as fr, \
+                Bystander(a.memtrace, want_stats=True) as b:
+            out["traced"] = traced_stats(a.memtrace, a.touch, a.mib, js)
             b.read_stats()
-        out["bystander"] = b.stats
+        out["empty"], out["reject"], out["bystander"] = fe.stats, fr.stats, b.stats
     return out
 
 
@@ -241,7 +244,7 @@ def main():
                     with Bystander(a.memtrace):
                         t = run_plain(storm)
                 times[arm].append(t)
-    stats = handler_figures(a, [a.touch, str(a.mib), "1"])
+        stats = handler_figures(a, js)
     load_after = loadavg()
 
     print("page-fault storm: touch %d MiB page by page (%d faults), %d interleaved runs of %d arms" % (
@@ -250,14 +253,14 @@ def main():
         load_before, load_after, min(others), max(others)))
     for k, kind in enumerate(KINDS):
         print("  %s: %-10s %8s %8s   %s" % (kind, "arm", "median", "min",
-                                           "ratio to plain: median [lowest..highest]"))
+                                           "ratio to plain: median [lowest..highest] (of the minima)"))
         plain = [x[k] for x in times["plain"]]
         ratio = {}
         for arm in ARMS:
             t = [x[k] for x in times[arm]]
             ratio[arm] = [y / x for x, y in zip(plain, t)]
-            print("  %s  %-10s %7.3fs %7.3fs   %s" % (" " * len(kind), arm, statistics.median(t),
-                                                    min(t), spread(ratio[arm])))
+            print("  %s  %-10s %7.3fs %7.3fs   %s (%.3f)" % (" " * len(kind), arm, statistics.median(t),
+                                                         min(t), spread(ratio[arm]), min(t) / min(plain)))
         floor_cost = [r - 1 for r in ratio["floor"]]
         print("  %s  floor's own cost (floor - 1):             %s" % (" " * len(kind), spread(floor_cost)))
         for arm, target in (("traced", "<= floor's own cost"), ("bystander", "<= 0.01"),
@@ -265,20 +268,27 @@ def main():
             added = [x - f for x, f in zip(ratio[arm], ratio["floor"])]
             print("  %s  added cost over the floor, %-10s %s%s" % (
                 " " * len(kind), arm + ":", spread(added), "   target " + target if target else ""))
-    print("  handler ns/event (kernel.bpf_stats_enabled, one %d MiB storm each):" % a.mib)
-    base = None
-    for name in ("empty", "reject", "traced", "bystander"):
-        s = stats.get(name)
-        if not s or not s[0]:
+    print("  handler ns/event (kernel.bpf_stats_enabled; all attached at once over one %d MiB"
+          " storm under memtrace, and every other process's events):" % a.mib)
+    ns = {k: v[1] / v[0] for k, v in stats.items() if v and v[0]}
+    for name in ("empty", "reject", "bystander", "traced"):
+        if name not in ns:
             print("    %-10s no figure" % name)
-            continue
-        ns = s[1] / s[0]
-        if name == "empty":
-            base = ns
-            print("    %-10s %6.1f ns over %d events (the stats' own cost)" % (name, ns, s[0]))
+        elif name == "empty":
+            print("    %-10s %6.1f ns over %d events (the stats' own cost, in every figure)" % (
+                name, ns[name], stats[name][0]))
         else:
             print("    %-10s %6.1f ns over %d events: %.1f ns over the empty program" % (
-                name, ns, s[0], ns - base if base is not None else float("nan")))
+                name, ns[name], stats[name][0], ns[name] - ns.get("empty", float("nan"))))
+    if "traced" in ns and "bystander" in ns:
+        # The traced program also ran for every other process meanwhile: price those
+        # events at the bystander's rate, and the tree's changes take the rest.
+        cnt, total, tree = stats["traced"]
+        tree = min(tree, cnt)
+        if tree:
+            own = (total - (cnt - tree) * ns["bystander"]) / tree
+            print("    %-10s %6.1f ns per change of the tree (%d of them): %.1f ns over the empty program" % (
+                "traced", own, tree, own - ns.get("empty", float("nan"))))
     print("  memtrace start-up (start to exec): median %.1f ms, max %.1f ms" % (
         statistics.median(extra["startup_ms"]), max(extra["startup_ms"])))
     print("  memtrace own peak RSS (VmHWM): max %.1f MiB" % (max(extra["self_hwm"]) / 1048576))
