@@ -4,24 +4,28 @@ measured against its floor: what any program on the rss_stat tracepoint costs
 a fault before it does anything. Prints figures; asserts nothing (these
 machines are noisy).
 
-Every run interleaves five arms, in an order that rotates from run to run:
+Five arms are interleaved, in an order that rotates from round to round:
   plain      the storm alone;
   floor      the storm with an empty tp_btf/rss_stat program attached
              (build/tools/floor empty): the kernel's own tracepoint cost;
   reject     the same with a program that only makes memtrace's test for
              "not my tree" (build/tools/floor reject);
-  traced     the storm run under memtrace;
-  bystander  the storm run untraced while memtrace traces something else:
+  traced     the storm traced by memtrace;
+  bystander  the storm untraced while memtrace traces something else:
              what memtrace costs every other process on the machine.
-Two times are taken from each arm:
-  storm      the first pass, touching fresh memory, timed by the storm
-             program itself;
-  re-touch   the fastest of three more passes over the same range, each
-             after MADV_DONTNEED: pages the hypervisor already backs, the
-             same faults with much less of the host's noise.
-Each arm's ratio is its time over plain's in the same run; the figures are
-the median of the per-run ratios and their spread (lowest to highest). The
-added cost over the floor is, per run, arm ratio minus floor ratio.
+Two measurements:
+  storm      one storm process per arm and run, its single pass over fresh
+             memory timed by itself (the traced arm runs it under memtrace,
+             whose start-up and own RSS are reported too);
+  re-touch   one storm process for all arms: before each pass the arm is set
+             up (memtrace attaches with -p), then the process gives its pages
+             back (MADV_DONTNEED) and touches them again. Pages the
+             hypervisor already backs, in the same process: only what is
+             attached differs, so this is the steadier figure.
+Each arm's ratio is its time over plain's in the same run or round; the
+figures are the median of those ratios and their spread (lowest to
+highest), and the ratio of the minima. The added cost over the floor is, per
+run or round, arm ratio minus floor ratio.
 
 Then, with kernel.bpf_stats_enabled set to 1 (and put back), one untimed
 storm under memtrace, with the empty program, the rejecting one and a
@@ -33,12 +37,14 @@ bystander's rate). The stats themselves add a fixed cost (two clock reads
 per run) that the empty program's figure carries too: subtract it.
 
 usage: tools/overhead.py [--memtrace build/memtrace] [--touch build/tools/touch]
-                         [--floor build/tools/floor] [--mib 2048] [--runs 11]
+                         [--floor build/tools/floor] [--mib 2048] [--runs 11] [--rounds 21]
 """
 import argparse
 import json
 import os
+import contextlib
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -49,18 +55,58 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sysctl_guard import SysctlGuard  # noqa: E402
 
 ARMS = ("plain", "floor", "reject", "traced", "bystander")
-KINDS = ("storm", "re-touch")
-PASSES = 4
 # A journal of its own: other benchmarks' guards may run at the same time.
 JOURNAL = "/run/memtrace-bench/overhead-sysctl-journal.json"
 
 
 def storm_times(stdout):
-    """(first pass, best re-touch) seconds from the storm's output."""
+    """The storm's seconds, from its output."""
     passes = [float(x) for x in re.findall(r"^pass_s=([\d.]+)$", stdout, re.M)]
-    if len(passes) != PASSES:
+    if len(passes) != 1:
         sys.exit("overhead: the storm printed %r" % stdout)
-    return passes[0], min(passes[1:])
+    return passes[0]
+
+
+class Stepper:
+    """One storm process that makes a pass over its memory on each request
+    (touch MIB -): the first touches fresh memory, each later one the same
+    range again after MADV_DONTNEED."""
+
+    def __init__(self, touch, mib):
+        self.p = subprocess.Popen([touch, str(mib), "-"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+
+    def one_pass(self):
+        self.p.stdin.write("\n")
+        self.p.stdin.flush()
+        m = re.match(r"pass_s=([\d.]+)$", self.p.stdout.readline().strip())
+        if not m:
+            sys.exit("overhead: the stepped storm stopped")
+        return float(m.group(1))
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+class TracedPid:
+    """memtrace -p PID for a with-block: attached when entered."""
+
+    def __init__(self, memtrace, pid):
+        self.cmd = [memtrace, "--as-root", "-o", os.devnull, "-p", str(pid)]
+
+    def __enter__(self):
+        self.p = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for line in self.p.stderr:
+            if line.startswith("memtrace: attached to"):
+                return self
+        self.p.wait()
+        sys.exit("overhead: memtrace -p did not attach")
+
+    def __exit__(self, *exc):
+        self.p.send_signal(signal.SIGINT)
+        self.p.communicate()
+        return False
 
 
 def run_plain(storm):
@@ -204,6 +250,51 @@ def handler_figures(a, js):
     return out
 
 
+def arm(name, a, pid):
+    """What is attached to rss_stat for one arm, as a context manager."""
+    if name in ("floor", "reject"):
+        return Floor(a.floor, "empty" if name == "floor" else "reject")
+    if name == "traced":
+        return TracedPid(a.memtrace, pid)
+    if name == "bystander":
+        return Bystander(a.memtrace)
+    return contextlib.nullcontext()
+
+
+def paired_passes(a):
+    """Passes of one storm process, the arms changed between them: the same
+    memory and process for every arm, so that only what is attached differs."""
+    s = Stepper(a.touch, a.mib)
+    times = {name: [] for name in ARMS}
+    try:
+        s.one_pass()  # fresh memory: not compared
+        for i in range(a.rounds):
+            for name in ARMS[i % len(ARMS):] + ARMS[:i % len(ARMS)]:
+                with arm(name, a, s.p.pid):
+                    times[name].append(s.one_pass())
+    finally:
+        s.close()
+    return times
+
+
+def print_arms(kind, how, times):
+    print("  %s (%s):" % (kind, how))
+    print("    %-10s %8s %8s   %s" % ("arm", "median", "min",
+                                      "ratio to plain: median [lowest..highest] (of the minima)"))
+    plain = times["plain"]
+    ratio = {}
+    for name in ARMS:
+        t = times[name]
+        ratio[name] = [y / x for x, y in zip(plain, t)]
+        print("    %-10s %7.3fs %7.3fs   %s (%.3f)" % (name, statistics.median(t), min(t), spread(ratio[name]),
+                                                   min(t) / min(plain)))
+    print("    floor's own cost (floor - 1):            %s" % spread([r - 1 for r in ratio["floor"]]))
+    for name, target in (("traced", "<= floor's own cost"), ("bystander", "<= 0.01"), ("reject", "")):
+        added = [x - f for x, f in zip(ratio[name], ratio["floor"])]
+        print("    added cost over the floor, %-10s %s%s" % (
+            name + ":", spread(added), "   target " + target if target else ""))
+
+
 def spread(xs):
     return "%.3f [%.3f..%.3f]" % (statistics.median(xs), min(xs), max(xs))
 
@@ -220,12 +311,13 @@ def main():
     ap.add_argument("--floor", default="build/tools/floor")
     ap.add_argument("--mib", type=int, default=2048)
     ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--rounds", type=int, default=21)
     a = ap.parse_args()
 
     times = {arm: [] for arm in ARMS}
     extra = {"startup_ms": [], "self_hwm": [], "lost": []}
     others = []
-    storm = [a.touch, str(a.mib), str(PASSES)]
+    storm = [a.touch, str(a.mib), "1"]
     load_before = loadavg()
     with tempfile.TemporaryDirectory() as tmp:
         js = os.path.join(tmp, "r.json")
@@ -244,30 +336,17 @@ def main():
                     with Bystander(a.memtrace):
                         t = run_plain(storm)
                 times[arm].append(t)
+        paired = paired_passes(a)
         stats = handler_figures(a, js)
     load_after = loadavg()
 
-    print("page-fault storm: touch %d MiB page by page (%d faults), %d interleaved runs of %d arms" % (
-        a.mib, a.mib * 256, a.runs, len(ARMS)))
+    print("page-fault storm: touch %d MiB page by page (%d faults), %d arms interleaved" % (
+        a.mib, a.mib * 256, len(ARMS)))
     print("  load average %s before, %s after; rss_stat programs of others attached: %d to %d" % (
         load_before, load_after, min(others), max(others)))
-    for k, kind in enumerate(KINDS):
-        print("  %s: %-10s %8s %8s   %s" % (kind, "arm", "median", "min",
-                                           "ratio to plain: median [lowest..highest] (of the minima)"))
-        plain = [x[k] for x in times["plain"]]
-        ratio = {}
-        for arm in ARMS:
-            t = [x[k] for x in times[arm]]
-            ratio[arm] = [y / x for x, y in zip(plain, t)]
-            print("  %s  %-10s %7.3fs %7.3fs   %s (%.3f)" % (" " * len(kind), arm, statistics.median(t),
-                                                         min(t), spread(ratio[arm]), min(t) / min(plain)))
-        floor_cost = [r - 1 for r in ratio["floor"]]
-        print("  %s  floor's own cost (floor - 1):             %s" % (" " * len(kind), spread(floor_cost)))
-        for arm, target in (("traced", "<= floor's own cost"), ("bystander", "<= 0.01"),
-                            ("reject", "")):
-            added = [x - f for x, f in zip(ratio[arm], ratio["floor"])]
-            print("  %s  added cost over the floor, %-10s %s%s" % (
-                " " * len(kind), arm + ":", spread(added), "   target " + target if target else ""))
+    print_arms("storm", "fresh memory, one storm process per arm and run", times)
+    print_arms("re-touch", "one storm process, %d rounds of a pass per arm over the same range" % a.rounds,
+               paired)
     print("  handler ns/event (kernel.bpf_stats_enabled; all attached at once over one %d MiB"
           " storm under memtrace, and every other process's events):" % a.mib)
     ns = {k: v[1] / v[0] for k, v in stats.items() if v and v[0]}
