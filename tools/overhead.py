@@ -40,9 +40,9 @@ usage: tools/overhead.py [--memtrace build/memtrace] [--touch build/tools/touch]
                          [--floor build/tools/floor] [--mib 2048] [--runs 11] [--rounds 21]
 """
 import argparse
+import contextlib
 import json
 import os
-import contextlib
 import re
 import signal
 import statistics
