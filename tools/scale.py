@@ -123,7 +123,7 @@ def main():
 
     with open("/proc/loadavg") as f:
         print("scale: load average %s" % " ".join(f.read().split()[:3]))
-    print("  %-34s %10s %10s %10s %12s %6s" % ("case", "tree_s", "attach_s", "report_s", "own_rss_mib",
+    print("  %-38s %10s %10s %10s %12s %6s" % ("case", "tree_s", "attach_s", "report_s", "own_rss_mib",
                                                "lost"))
     # One task first: memtrace's own start-up (the verifier's load), the rest's baseline.
     cases = [("1 process (start-up alone)", 1, 1, [[]]),
@@ -137,12 +137,12 @@ def main():
                 for opts in variants:
                     att, rep, rss, r = attach(a.memtrace, tree.p.pid, opts, tmp)
                     label = "-p %s%s" % (name, " " + " ".join(opts) if opts else "")
-                    print("  %-34s %10.2f %10.2f %10.2f %12.1f %6d" % (
+                    print("  %-38s %10.2f %10.2f %10.2f %12.1f %6d" % (
                         label, tree.start_s, att, rep, rss / 1048576, r["lost"]), flush=True)
-                    print("  %-34s (report: %d processes, %d threads at most at once; VmHWM at its"
+                    print("  %-38s (report: %d processes, %d threads at most at once; VmHWM at its"
                           " collection %.1f MiB)" % ("", r["procs"], r["threads"], r["hwm"] / 1048576))
                     if own_hwm() >= rss:
-                        print("  %-34s (own_rss may be this script's: its peak is %.1f MiB)" % (
+                        print("  %-38s (own_rss may be this script's: its peak is %.1f MiB)" % (
                             "", own_hwm() / 1048576))
     print("  limits: " + ("; ".join(guard.describe()) or "none raised"))
     return 0
