@@ -27,10 +27,11 @@ figures are the median of those ratios and their spread (lowest to
 highest), and the ratio of the minima. The added cost over the floor is, per
 run or round, arm ratio minus floor ratio.
 
-Then, with kernel.bpf_stats_enabled set to 1 (and put back), one untimed
-storm under memtrace, with the empty program, the rejecting one and a
-bystander memtrace attached at the same time, gives the kernel's own count
-of each program's runs and their nanoseconds over the same events: ns/event
+Then, with kernel.bpf_stats_enabled set to 1 (and put back), untimed storms
+(3 by default) under memtrace, each with the empty program, the rejecting
+one and a bystander memtrace attached at the same time, give the kernel's
+own count of each program's runs and their nanoseconds over the same
+events: ns/event
 of the empty program, of the rejecting one, of memtrace's handler for other
 processes, and for the changes of its tree (its other events priced at the
 bystander's rate). The stats themselves add a fixed cost (two clock reads
@@ -38,6 +39,7 @@ per run) that the empty program's figure carries too: subtract it.
 
 usage: tools/overhead.py [--memtrace build/memtrace] [--touch build/tools/touch]
                          [--floor build/tools/floor] [--mib 2048] [--runs 11] [--rounds 21]
+                         [--stats-passes 3]
 """
 import argparse
 import contextlib
@@ -295,6 +297,26 @@ def print_arms(kind, how, times):
             name + ":", spread(added), "   target " + target if target else ""))
 
 
+def handler_ns(st):
+    """ns/event of each program in one stats pass, over the empty program's."""
+    ns = {k: v[1] / v[0] for k, v in st.items() if v and v[0]}
+    if not all(k in ns for k in ("empty", "reject", "bystander", "traced")):
+        return None
+    # The traced program also ran for every other process meanwhile: price those
+    # events at the bystander's rate, and the tree's changes take the rest.
+    cnt, total, tree = st["traced"]
+    tree = min(tree, cnt)
+    if not tree:
+        return None
+    own = (total - (cnt - tree) * ns["bystander"]) / tree
+    return {"empty": ns["empty"], "reject": ns["reject"] - ns["empty"],
+            "bystander": ns["bystander"] - ns["empty"], "traced": own - ns["empty"]}
+
+
+def spread1(xs):
+    return "%6.1f [%.1f..%.1f]" % (statistics.median(xs), min(xs), max(xs))
+
+
 def spread(xs):
     return "%.3f [%.3f..%.3f]" % (statistics.median(xs), min(xs), max(xs))
 
@@ -312,6 +334,7 @@ def main():
     ap.add_argument("--mib", type=int, default=2048)
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--stats-passes", type=int, default=3)
     a = ap.parse_args()
 
     times = {arm: [] for arm in ARMS}
@@ -337,7 +360,7 @@ def main():
                         t = run_plain(storm)
                 times[arm].append(t)
         paired = paired_passes(a)
-        stats = handler_figures(a, js)
+        stats = [handler_figures(a, js) for _ in range(a.stats_passes)]
     load_after = loadavg()
 
     print("page-fault storm: touch %d MiB page by page (%d faults), %d arms interleaved" % (
@@ -347,27 +370,18 @@ def main():
     print_arms("storm", "fresh memory, one storm process per arm and run", times)
     print_arms("re-touch", "one storm process, %d rounds of a pass per arm over the same range" % a.rounds,
                paired)
-    print("  handler ns/event (kernel.bpf_stats_enabled; all attached at once over one %d MiB"
-          " storm under memtrace, and every other process's events):" % a.mib)
-    ns = {k: v[1] / v[0] for k, v in stats.items() if v and v[0]}
-    for name in ("empty", "reject", "bystander", "traced"):
-        if name not in ns:
-            print("    %-10s no figure" % name)
-        elif name == "empty":
-            print("    %-10s %6.1f ns over %d events (the stats' own cost, in every figure)" % (
-                name, ns[name], stats[name][0]))
-        else:
-            print("    %-10s %6.1f ns over %d events: %.1f ns over the empty program" % (
-                name, ns[name], stats[name][0], ns[name] - ns.get("empty", float("nan"))))
-    if "traced" in ns and "bystander" in ns:
-        # The traced program also ran for every other process meanwhile: price those
-        # events at the bystander's rate, and the tree's changes take the rest.
-        cnt, total, tree = stats["traced"]
-        tree = min(tree, cnt)
-        if tree:
-            own = (total - (cnt - tree) * ns["bystander"]) / tree
-            print("    %-10s %6.1f ns per change of the tree (%d of them): %.1f ns over the empty program" % (
-                "traced", own, tree, own - ns.get("empty", float("nan"))))
+    print("  handler time (kernel.bpf_stats_enabled; all attached at once over a %d MiB storm"
+          " under memtrace; %d passes: median [lowest..highest]):" % (a.mib, a.stats_passes))
+    per = [handler_ns(st) for st in stats]
+    per = [x for x in per if x]
+    if not per:
+        print("    no figure")
+    for name, what in (("empty", "ns/event (the stats' own cost, in every figure)"),
+                       ("reject", "ns over the empty program"),
+                       ("bystander", "ns over the empty program (other processes' events)"),
+                       ("traced", "ns over the empty program per change of the tree")):
+        if per:
+            print("    %-10s %s %s" % (name, spread1([x[name] for x in per]), what))
     print("  memtrace start-up (start to exec): median %.1f ms, max %.1f ms" % (
         statistics.median(extra["startup_ms"]), max(extra["startup_ms"])))
     print("  memtrace own peak RSS (VmHWM): max %.1f MiB" % (max(extra["self_hwm"]) / 1048576))
