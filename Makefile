@@ -37,12 +37,12 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
 FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
 FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(OUTPUT)/fixtures/%)
-TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_SRCS := $(filter-out %.bpf.c,$(wildcard tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(OUTPUT)/tools/%)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps deps-bench deps-kernels vmlinux test test-kernels unit integration bench overhead workload-overhead kmem-bench workloads limit-compare \
+.PHONY: all deps deps-bench deps-kernels vmlinux test test-kernels unit integration bench overhead scale workload-overhead kmem-bench workloads limit-compare \
 	install uninstall clean fixtures tools mutants
 
 all: $(OUTPUT)/memtrace
@@ -113,6 +113,21 @@ $(OUTPUT)/tools/%: tools/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP $< -o $@
 
+# The overhead benchmark's floor loader: a BPF object of its own, and its skeleton.
+$(OUTPUT)/tools/floor.bpf.o: tools/floor.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tools/floor.skel.h: $(OUTPUT)/tools/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(OUTPUT)/tools/floor: tools/floor.c $(OUTPUT)/tools/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(OUTPUT)/tools $(LIBBPF_CFLAGS) -MMD -MP \
+		$< $(LIBBPF_LIBS) -o $@
+
 fixtures: $(FIXTURE_BINS)
 tools: $(TOOL_BINS)
 
@@ -146,7 +161,13 @@ bench: deps-bench
 
 overhead: deps
 	$(Q)$(MAKE) all tools
-	$(Q)python3 tools/overhead.py --memtrace $(OUTPUT)/memtrace --touch $(OUTPUT)/tools/touch
+	$(Q)python3 tools/overhead.py --memtrace $(OUTPUT)/memtrace --touch $(OUTPUT)/tools/touch \
+		--floor $(OUTPUT)/tools/floor
+
+# memtrace -p on 100,000 threads and 10,000 processes: attach, report, own RSS.
+scale: deps
+	$(Q)$(MAKE) all tools
+	$(Q)python3 tools/scale.py --memtrace $(OUTPUT)/memtrace --tree $(OUTPUT)/tools/hold_tree
 
 workload-overhead: deps-bench
 	$(Q)$(MAKE) all workloads

@@ -52,7 +52,7 @@ static __always_inline void report_proc(struct mt_proc *proc, __u32 tgid, __u32 
 		if (ts)
 			__sync_fetch_and_add(&ts->tree.proc_records_dropped, 1);
 	}
-	bpf_map_delete_elem(&proc_slots, &tgid);
+	unpublish_proc(tgid);
 	give_slot_back(proc, slot, tgid);
 }
 

@@ -3,12 +3,16 @@
 #ifndef MT_BPF_SLOTS_H
 #define MT_BPF_SLOTS_H
 
+#include "followed_bits.h"
+
 /*
  * Processes live in the slots of an array, found through a hash from tgid to
  * slot: the array lookup is inlined where the hash's is a call, and every
  * rss_stat event needs its process, so a per-CPU cache remembers the slot of
- * the last process seen there. A slot is free while its tgid is 0; it is
- * filled and emptied under the tree lock, where every change checks it.
+ * the last process seen there; a bit per tgid (followed_bits.h) turns away
+ * the processes outside the tree before either. A slot is free while its
+ * tgid is 0; it is filled and emptied under the tree lock, where every
+ * change checks it.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -57,9 +61,12 @@ static __always_inline struct mt_proc *proc_in_slot(__u32 slot, __u32 tgid)
 /* The process with this tgid, if followed; its slot through slot_out. */
 static __always_inline struct mt_proc *lookup_proc(__u32 tgid, __u32 *slot_out)
 {
-	__u32 *slot = bpf_map_lookup_elem(&proc_slots, &tgid);
 	struct mt_proc *p;
+	__u32 *slot;
 
+	if (!may_be_followed(tgid))
+		return NULL;
+	slot = bpf_map_lookup_elem(&proc_slots, &tgid);
 	if (!slot)
 		return NULL;
 	p = proc_in_slot(*slot, tgid);
@@ -75,6 +82,9 @@ static __always_inline struct mt_proc *lookup_proc_hinted(__u32 tgid)
 	struct mt_proc *p;
 	__u32 zero = 0, slot;
 
+	/* First, before any call: most events are of processes outside the tree. */
+	if (!may_be_followed(tgid))
+		return NULL;
 	hint = bpf_map_lookup_elem(&slot_hint, &zero);
 	if (hint && tgid && hint->tgid == tgid) {
 		p = proc_in_slot(hint->slot, tgid);
@@ -144,12 +154,29 @@ static __always_inline int add_proc(const struct mt_proc *fresh, __u32 tgid, str
 		bpf_map_push_elem(&free_slots, &slot, 0);
 		return -EBUSY;
 	}
+	/*
+	 * The bit before the entry, so that whoever finds the entry passes the
+	 * test (a bit left set by a failed add only costs a lookup), and again
+	 * after it, so that an unpublish_proc() of the same tgid racing with
+	 * this add cannot leave it clear.
+	 */
+	mark_followed(tgid);
 	if (bpf_map_update_elem(&proc_slots, &tgid, &slot, BPF_NOEXIST)) {
 		give_slot_back(p, slot, tgid);
 		return -EEXIST;
 	}
+	mark_followed(tgid);
 	*out = p;
 	return 0;
+}
+
+/* Takes tgid out of proc_slots and its bit, unless an add of it published it again. */
+static __always_inline void unpublish_proc(__u32 tgid)
+{
+	bpf_map_delete_elem(&proc_slots, &tgid);
+	unmark_followed(tgid);
+	if (bpf_map_lookup_elem(&proc_slots, &tgid))
+		mark_followed(tgid);
 }
 
 #endif

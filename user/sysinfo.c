@@ -9,6 +9,8 @@
 
 /* task_struct on 6.x x86-64 builds; only used when /sys/kernel/slab is absent. */
 #define TASK_STRUCT_FALLBACK 5824
+/* PID_MAX_LIMIT on 64-bit: no pid is above it. */
+#define PID_MAX_FALLBACK 4194304
 
 static int read_u64(const char *path, uint64_t *out)
 {
@@ -41,6 +43,8 @@ void sysinfo_read(struct sysinfo_mt *si)
 	} else {
 		si->task_struct_bytes = TASK_STRUCT_FALLBACK;
 	}
+	if (read_u64("/proc/sys/kernel/pid_max", &si->pid_max) || si->pid_max == 0)
+		si->pid_max = PID_MAX_FALLBACK;
 	if (uname(&u) == 0)
 		snprintf(si->kernel_release, sizeof(si->kernel_release), "%s", u.release);
 }

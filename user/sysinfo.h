@@ -18,6 +18,7 @@ struct sysinfo_mt {
 	uint32_t page_shift;
 	uint64_t task_struct_bytes; /* /sys/kernel/slab/task_struct/object_size */
 	int task_struct_from_slab;  /* 0 when the fallback was used */
+	uint64_t pid_max;           /* kernel.pid_max at start (the x86-64 limit if unreadable) */
 	char kernel_release[128];
 };
 

@@ -200,6 +200,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.mm_shares, (unsigned int)s->max_procs);
 	bpf_map__set_max_entries(skel->maps.pending_exits, (unsigned int)s->max_procs);
+	/* A bit per possible tgid (bpf/followed_bits.h). */
+	bpf_map__set_max_entries(skel->maps.followed_bits, (unsigned int)((t->si.pid_max + 63) / 64));
 	skel->rodata->test_fail_lock = test_fail_lock_mask();
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
 	bpf_program__set_autoload(skel->progs.on_exit, kf.exit_group_dead);
