@@ -44,9 +44,13 @@ char LICENSE[] SEC("license") = "GPL";
 #include "exit_records.h"
 #include "tree_limit.h"
 
+/*
+ * Preallocated (user space sizes it to the live tasks the kernel allows):
+ * an allocating map's insert and delete cost every thread created and
+ * ended about 1 us more here (bpf_stats, 10,000 threads).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1048576);
 	__type(key, __u32);
 	__type(value, struct mt_task);

@@ -82,7 +82,7 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
 	{ "quiet", 'q', NULL, 0, "No status line on the terminal, no word on attach", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
-	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default 1048576)", 0 },
+	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default: kernel.pid_max or threads-max, the smaller; 144 bytes of kernel memory each)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME); under sudo the default is the user who ran sudo", 0 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run the command as root, not as the user who ran sudo", 0 },
@@ -109,7 +109,7 @@ void settings_init(struct settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->top = 10;
-	s->max_tasks = 1048576;
+	s->max_tasks = 0; /* the kernel's own bound, read at start (sysinfo_task_capacity()) */
 	s->max_procs = 32768;
 	s->ringbuf_bytes = 0; /* chosen in check_settings() */
 	s->interval_ms = 100;
@@ -263,8 +263,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		s->strict = true;
 		break;
 	case OPT_MAX_TASKS:
-		if (parse_ulong(arg, 16, 1UL << 26, &v))
-			return bad(state, "bad number '%s' for --max-tasks: want 16 to 67108864", arg);
+		if (parse_ulong(arg, 16, 1UL << 22, &v))
+			return bad(state, "bad number '%s' for --max-tasks: want 16 to 4194304", arg);
 		s->max_tasks = v;
 		break;
 	case OPT_MAX_PROCS:

@@ -29,7 +29,7 @@ struct settings {
 	int warmup;                /* --warmup */
 	int verbose;               /* -v: all processes, libbpf's log with -vv */
 	int top;                   /* processes shown in the report */
-	unsigned long max_tasks;   /* live threads the kernel side can follow */
+	unsigned long max_tasks;   /* live threads the kernel side can follow; 0: the kernel's bound */
 	unsigned long max_procs;   /* live processes the kernel side can follow */
 	unsigned long ringbuf_bytes;
 	const char *user;          /* -u: run the command as this user */

@@ -45,8 +45,15 @@ void sysinfo_read(struct sysinfo_mt *si)
 	}
 	if (read_u64("/proc/sys/kernel/pid_max", &si->pid_max) || si->pid_max == 0)
 		si->pid_max = PID_MAX_FALLBACK;
+	if (read_u64("/proc/sys/kernel/threads-max", &si->threads_max) || si->threads_max == 0)
+		si->threads_max = si->pid_max;
 	if (uname(&u) == 0)
 		snprintf(si->kernel_release, sizeof(si->kernel_release), "%s", u.release);
+}
+
+uint64_t sysinfo_task_capacity(const struct sysinfo_mt *si)
+{
+	return si->threads_max < si->pid_max ? si->threads_max : si->pid_max;
 }
 
 uint64_t sysinfo_thread_bytes(const struct sysinfo_mt *si)

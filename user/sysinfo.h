@@ -19,10 +19,13 @@ struct sysinfo_mt {
 	uint64_t task_struct_bytes; /* /sys/kernel/slab/task_struct/object_size */
 	int task_struct_from_slab;  /* 0 when the fallback was used */
 	uint64_t pid_max;           /* kernel.pid_max at start (the x86-64 limit if unreadable) */
+	uint64_t threads_max;       /* kernel.threads-max at start (pid_max if unreadable) */
 	char kernel_release[128];
 };
 
 void sysinfo_read(struct sysinfo_mt *si);
+/* Live tasks the kernel allows now: each needs a pid and counts against threads-max. */
+uint64_t sysinfo_task_capacity(const struct sysinfo_mt *si);
 /* memtrace's own peak and current RSS, from /proc/self/status. */
 void sysinfo_self_memory(uint64_t *hwm_bytes, uint64_t *rss_bytes);
 /* Bytes of kernel memory one thread costs, by the model above. */

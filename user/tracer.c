@@ -188,7 +188,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->nr_cpus = (unsigned int)ncpu;
 	skel->rodata->thread_bytes = t->thread_bytes;
 	skel->rodata->task_records = rec->keep_tasks;
-	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
+	bpf_map__set_max_entries(skel->maps.tasks,
+				 (unsigned int)(s->max_tasks ? s->max_tasks : sysinfo_task_capacity(&t->si)));
 	skel->rodata->max_procs = (unsigned int)s->max_procs;
 	/* Command lines travel only where they are shown: -v and the JSON. */
 	skel->rodata->exec_args = s->verbose > 0 || s->json;

@@ -1,4 +1,5 @@
 """Attaching to running processes, signals, -u, lost events, clean-up, bad input."""
+import json
 import os
 import re
 import signal
@@ -445,3 +446,31 @@ def capabilities_are_enough(c):
                         c.fx("whoami")], capture_output=True, text=True, timeout=60, cwd="/")
     check(p.returncode == 0 and p.stderr == "0 1\n", "as nobody with the capabilities: %d %r" % (p.returncode, p.stderr))
     check(fixture_values(p.stdout)["uid"] == 65534, "the command ran as %s" % p.stdout)
+
+
+def read_sysctl_int(name):
+    with open("/proc/sys/" + name.replace(".", "/")) as f:
+        return int(f.read())
+
+
+@test
+def task_map_is_preallocated_to_the_kernels_bound(c):
+    """The task map holds as many tasks as can be alive (a pid each, at most
+    threads-max), preallocated: an allocating map costs every thread about
+    1 us more. --max-tasks replaces the bound."""
+    bound = min(read_sysctl_int("kernel.pid_max"), read_sysctl_int("kernel.threads-max"))
+    for extra, want in (([], bound), (["--max-tasks", "4096"], 4096)):
+        mt = subprocess.Popen([c.memtrace] + extra + ["-q", "-o", os.devnull, "--", "sh", "-c", "echo ready; read x"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        mt.stdout.readline()
+        found = None
+        for i in bpf_ids_of(mt.pid, "map"):
+            info = subprocess.run(["bpftool", "--json", "map", "show", "id", str(i)],
+                                  capture_output=True, text=True).stdout
+            m = json.loads(info) if info else {}
+            if m.get("name") == "tasks":
+                found = m
+        mt.communicate(input="x\n", timeout=30)
+        check(found is not None, "no map named tasks held by memtrace")
+        check(found["max_entries"] == want, "%s: %d entries, want %d" % (extra, found["max_entries"], want))
+        check(found["flags"] & 1 == 0, "%s: flags %#x: BPF_F_NO_PREALLOC set" % (extra, found["flags"]))
