@@ -82,7 +82,7 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
 	{ "quiet", 'q', NULL, 0, "No status line on the terminal, no word on attach", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
-	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default: kernel.pid_max or threads-max, the smaller; 144 bytes of kernel memory each)", 0 },
+	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default: kernel.pid_max or threads-max, the smaller; 160 bytes of kernel memory each)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME); under sudo the default is the user who ran sudo", 0 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run the command as root, not as the user who ran sudo", 0 },
