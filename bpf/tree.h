@@ -140,6 +140,12 @@ static __always_inline void mem_add_diff(struct mt_mem *dst, const struct mt_mem
 	dst->threads += now->threads - before->threads;
 }
 
+/*
+ * A new peak leaves p's snapshot stale on purpose: p holds cur at that peak
+ * until its next change, whose snapshot_before_change() takes it, and
+ * records_finish() reads cur while the snapshot is stale. A growing storm
+ * sets a peak at every fault, and skipping two copies there is measurable.
+ */
 static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __u64 now)
 {
 	__s64 rss = rss_bytes(&t->cur);
@@ -152,8 +158,6 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
 		t->peak_ns[MT_PEAK_RSS] = now;
 		t->peak_mem[MT_PEAK_RSS] = t->cur;
 		t->peak_procs[MT_PEAK_RSS] = t->procs_live;
-		p->at_peak[MT_PEAK_RSS] = p->cur;
-		p->snap_gen[MT_PEAK_RSS] = t->gen[MT_PEAK_RSS];
 	}
 	if (rss + kern > t->peak_bytes[MT_PEAK_TOTAL]) {
 		t->gen[MT_PEAK_TOTAL]++;
@@ -161,8 +165,6 @@ static __always_inline void check_peaks(struct mt_tree *t, struct mt_proc *p, __
 		t->peak_ns[MT_PEAK_TOTAL] = now;
 		t->peak_mem[MT_PEAK_TOTAL] = t->cur;
 		t->peak_procs[MT_PEAK_TOTAL] = t->procs_live;
-		p->at_peak[MT_PEAK_TOTAL] = p->cur;
-		p->snap_gen[MT_PEAK_TOTAL] = t->gen[MT_PEAK_TOTAL];
 	}
 	if (kern > t->kernel_peak_bytes) {
 		t->kernel_peak_bytes = kern;
