@@ -84,17 +84,17 @@ __u64 iter_faults; /* faults of the followed live tasks it saw in that pass */
 
 static __always_inline __u64 faults_of(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, min_flt) + BPF_CORE_READ(t, maj_flt);
+	return t->min_flt + t->maj_flt;
 }
 
 static __always_inline __u64 kstack_of(struct task_struct *t)
 {
-	struct vm_struct *area = BPF_CORE_READ(t, stack_vm_area);
+	struct vm_struct *area = t->stack_vm_area;
 	__u32 nr_pages;
 
 	if (!area)
 		return default_kstack_bytes;
-	nr_pages = BPF_CORE_READ(area, nr_pages);
+	nr_pages = area->nr_pages;
 	return nr_pages ? (__u64)nr_pages << page_shift : default_kstack_bytes;
 }
 
@@ -102,7 +102,7 @@ static __always_inline __u64 kstack_of(struct task_struct *t)
 static __always_inline void fill_parent(struct mt_task *task, struct task_struct *t,
 					struct task_struct *cloner)
 {
-	struct task_struct *parent = cloner ? cloner : BPF_CORE_READ(t, real_parent);
+	struct task_struct *parent = cloner ? cloner : t->real_parent;
 
 	if (!cloner && task->tid != task->tgid) {
 		/* A thread found running: the process made it. */
@@ -112,8 +112,8 @@ static __always_inline void fill_parent(struct mt_task *task, struct task_struct
 		task->ns_ppid = task->ns_tgid;
 		return;
 	}
-	task->ptid = BPF_CORE_READ(parent, pid);
-	task->ppid = BPF_CORE_READ(parent, tgid);
+	task->ptid = parent->pid;
+	task->ppid = parent->tgid;
 	task->ns_ptid = ns_tid_of(parent);
 	task->ns_ppid = ns_tgid_of(parent);
 }
@@ -157,8 +157,8 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 	struct mt_task task = {};
 	struct mt_change c = { .kind = MT_KIND_FORK };
 	struct mt_proc *p;
-	__u32 tid = BPF_CORE_READ(t, pid);
-	__u32 tgid = BPF_CORE_READ(t, tgid);
+	__u32 tid = t->pid;
+	__u32 tgid = t->tgid;
 	__u32 zero = 0;
 	long err;
 
@@ -436,15 +436,15 @@ static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 	 * ends the process, once.
 	 */
 	if (group_dead == GROUP_DEAD_UNKNOWN)
-		group_dead = BPF_CORE_READ(p, signal, live.counter) == 0 &&
+		group_dead = p->signal->live.counter == 0 &&
 			     __sync_val_compare_and_swap(&proc->exit_ns, 0, now) == 0;
 	if (group_dead) {
 		/* Its parent now: a re-parented process shows the one that reaps it. */
 		parent = p->real_parent;
-		proc->ppid = BPF_CORE_READ(parent, tgid);
+		proc->ppid = parent->tgid;
 		proc->ns_ppid = ns_tgid_of(parent);
 		proc->exit_ns = now;
-		proc->exit_code = BPF_CORE_READ(p, exit_code);
+		proc->exit_code = p->exit_code;
 		if (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs)
 			bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm),
 						  p->group_leader->comm);

@@ -58,13 +58,22 @@ static __always_inline __u32 nr_in_my_ns(struct pid *pid)
 	return up.nr > 0 ? (__u32)up.nr : 0;
 }
 
+/*
+ * In the initial namespace, where memtrace mostly runs, its numbers are the
+ * task's own: no walk of struct pid (two probe reads per id, and a new task
+ * needs four ids).
+ */
 static __always_inline __u32 ns_tid_of(struct task_struct *t)
 {
+	if (my_pidns && my_pidns_level == 0)
+		return t->pid;
 	return nr_in_my_ns(BPF_CORE_READ(t, thread_pid));
 }
 
 static __always_inline __u32 ns_tgid_of(struct task_struct *t)
 {
+	if (my_pidns && my_pidns_level == 0)
+		return t->tgid;
 	return nr_in_my_ns(BPF_CORE_READ(t, signal, pids[PIDTYPE_TGID]));
 }
 
