@@ -98,7 +98,7 @@ static __noinline void heal_pending_exit(void)
 	if (!proc || !(proc->flags & MT_PROC_ZERO_PENDING))
 		return;
 	tgid = proc->tgid;
-	r = apply_change(proc, tgid, &c, bpf_ktime_get_ns(), proc->exit_gen);
+	r = mt_apply_change(proc, tgid, &c, bpf_ktime_get_ns(), (struct mt_gens *)proc->exit_gen);
 	if (r < 0) {
 		bpf_map_push_elem(&pending_exits, &slot, 0);
 		return;

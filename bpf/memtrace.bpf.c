@@ -228,7 +228,7 @@ static int track_task(struct task_struct *t, struct task_struct *cloner, __u32 r
 		}
 	}
 	__sync_fetch_and_add(&p->tasks_alive, 1);
-	apply_or_defer(p, tgid, &c, now, NULL);
+	mt_apply_or_defer(p, tgid, &c, now, NULL);
 	return 1;
 }
 
@@ -251,14 +251,23 @@ int BPF_PROG(on_newtask, struct task_struct *child, __u64 clone_flags)
 	return 0;
 }
 
-/* Gives the mm proc leaves to another process of the tree still on it, or forgets its entry. */
-static __always_inline int leave_mm(struct mt_proc *proc, __u32 tgid, const struct mt_change *c,
-				    __u64 now, __u64 *gen_out)
+/*
+ * Gives the mm proc leaves to another process of the tree still on it, or
+ * forgets its entry. Global, like mt_apply_change(): verified once for exec
+ * and exit.
+ */
+__noinline int mt_leave_mm(struct mt_proc *proc, __u32 tgid, const struct mt_change *c, __u64 now,
+			   struct mt_gens *gens)
 {
-	__u64 mm = proc->mm;
+	__u64 *gen_out = gens ? gens->gen : NULL;
 	struct mt_proc *to;
 	__u32 to_tgid = 0;
+	__u64 mm;
 	int r;
+
+	if (!proc || !c)
+		return 0;
+	mm = proc->mm;
 
 	if (proc->flags & MT_PROC_SHARED_VM) {
 		if (mm)
@@ -362,7 +371,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (mm)
 		read_mm(mm, &c);
 	c.clear_flags = MT_PROC_AWAIT_EXEC | MT_PROC_SHARED_VM | MT_PROC_RESYNC;
-	r = leave_mm(proc, tgid, &c, bpf_ktime_get_ns(), NULL);
+	r = mt_leave_mm(proc, tgid, &c, bpf_ktime_get_ns(), NULL);
 	proc->mm = (__u64)mm;
 	if (r < 0) {
 		/* The exec happened all the same: count from it, and re-read the mm at the next change. */
@@ -451,12 +460,12 @@ static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 		c.zero = 1;
 		c.d_procs = -1;
 		c.kind = MT_KIND_EXIT;
-		if (leave_mm(proc, tgid, &c, now, proc->exit_gen) < 0)
+		if (mt_leave_mm(proc, tgid, &c, now, (struct mt_gens *)proc->exit_gen) < 0)
 			defer_exit(proc, proc_slot);
 		/* Before the count drops, so whoever drops it to zero sees it. */
 		__sync_fetch_and_or(&proc->flags, MT_PROC_DEAD);
 	} else {
-		apply_or_defer(proc, tgid, &c, now, NULL);
+		mt_apply_or_defer(proc, tgid, &c, now, NULL);
 	}
 	/*
 	 * Threads of an exit_group() race past group_dead's thread to here; the
@@ -590,7 +599,7 @@ int BPF_PROG(on_mmap_unlock, struct mm_struct *mm, bool write)
 	begin_mm_change(proc, mm, &c);
 	c.pgtables_bytes = pgtables;
 	c.set_pgtables = 1;
-	apply_or_defer(proc, tgid, &c, event_time(), NULL);
+	mt_apply_or_defer(proc, tgid, &c, event_time(), NULL);
 	return 0;
 }
 
@@ -624,7 +633,7 @@ static __noinline void refresh_process(struct task_struct *t, __u32 tid, __u32 t
 	begin_mm_change(proc, mm, &c);
 	c.pgtables_bytes = mm->pgtables_bytes.counter;
 	c.set_pgtables = 1;
-	apply_or_defer(proc, tgid, &c, bpf_ktime_get_ns(), NULL);
+	mt_apply_or_defer(proc, tgid, &c, bpf_ktime_get_ns(), NULL);
 }
 
 /*

@@ -334,6 +334,33 @@ static __always_inline int apply_or_defer(struct mt_proc *p, __u32 tgid, const s
 	return r;
 }
 
+/* The tree's gens after a change (apply_change()'s gen_out), one object for the functions below. */
+struct mt_gens {
+	__u64 gen[MT_NR_PEAKS];
+};
+
+/*
+ * apply_change() and apply_or_defer() for the slow paths (fork, exec, exit,
+ * the iterator, page-table re-reads): global functions, which the verifier
+ * checks once instead of at every caller, and start-up is mostly the
+ * verifier's time. rss_stat, at every fault, keeps the inlined ones.
+ */
+__noinline int mt_apply_change(struct mt_proc *p, __u32 tgid, const struct mt_change *c, __u64 now,
+			       struct mt_gens *gens)
+{
+	if (!p || !c)
+		return 0;
+	return apply_change(p, tgid, c, now, gens ? gens->gen : NULL);
+}
+
+__noinline int mt_apply_or_defer(struct mt_proc *p, __u32 tgid, const struct mt_change *c, __u64 now,
+				 struct mt_gens *gens)
+{
+	if (!p || !c)
+		return 0;
+	return apply_or_defer(p, tgid, c, now, gens ? gens->gen : NULL);
+}
+
 static __always_inline void count(__u64 *field)
 {
 	__sync_fetch_and_add(field, 1);
