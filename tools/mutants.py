@@ -220,7 +220,17 @@ MUTANTS = [
       ["inside_a_pid_namespace"]),
     M("a process named after the thread that exits last",
       ("\t\t\t\t\t\t  p->group_leader->comm);", "\t\t\t\t\t\t  p->comm);"),
-      ["process_name_is_the_leaders"]),
+      ["process_name_is_the_leaders"]),    # --- costs (issue 17) ---
+    M("the task map allocating again (BPF_F_NO_PREALLOC)",
+      ("\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(max_entries, 1048576);\n\t__type(key, __u32);\n\t__type(value, struct mt_task);",
+       "\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(map_flags, BPF_F_NO_PREALLOC);\n\t__uint(max_entries, 1048576);\n\t__type(key, __u32);\n\t__type(value, struct mt_task);"),
+      ["task_map_is_preallocated_to_the_kernels_bound"]),
+    M("the task map sized by threads-max alone (pid_max ignored)",
+      ("return si->threads_max < si->pid_max ? si->threads_max : si->pid_max;", "return si->threads_max;"),
+      ["task_map_is_preallocated_to_the_kernels_bound"]),
+    M("thread ids in the initial namespace taken from the process id",
+      ("\tif (my_pidns && my_pidns_level == 0)\n\t\treturn t->pid;", "\tif (my_pidns && my_pidns_level == 0)\n\t\treturn t->tgid;"),
+      ["per_task_table_of_a_known_tree"]),
 ]
 
 
