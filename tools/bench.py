@@ -777,7 +777,7 @@ def schedule_lines(names, sizes, meta):
             k = sorted(len(r["concurrent_with"]) for r in rs)
             kind = rs[0]["kind"]
             if k[-1] == 0:
-                cells.append("%s, alone" % kind)
+                cells.append("alone" if kind == "alone" else "%s, alone" % kind)
             else:
                 cells.append("%s, beside %s" % (kind, "%d" % k[0] if k[0] == k[-1] else "%d–%d" % (k[0], k[-1])))
         L.append("| " + " | ".join(cells) + " |")
