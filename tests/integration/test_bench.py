@@ -605,3 +605,41 @@ def bench_schedule_keeps_its_limits(c):
 def bench_fmt_dur(s):
     import bench
     return bench._fmt_dur(s)
+
+
+def write_results(folder, runs):
+    """A bench.py results folder of runs [(runtime, n, run, peak MiB, wall s,
+    concurrent_with)], as bench_concurrency.py reads it."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "summary.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=SUMMARY_COLUMNS)
+        w.writeheader()
+        for name, n, k, mib, wall, _ in runs:
+            w.writerow({c: "" for c in SUMMARY_COLUMNS} | {"runtime": name, "n": n, "run": k, "status": "ok",
+                                                            "peak_total_bytes": int(mib * 1048576), "wall_s": wall})
+    with open(os.path.join(folder, "bench.json"), "w") as f:
+        json.dump({"runs": [{"runtime": name, "n": n, "run": k, "kind": "light", "concurrent_with": beside}
+                            for name, n, k, _, _, beside in runs]}, f)
+
+
+@test
+def bench_concurrency_compares_shared_with_alone(c):
+    """tools/bench_concurrency.py: a cell agrees when each median lies within
+    the other's range (go), not when one lies outside (node: 105 beyond
+    101-103); exit 1 then; an 'alone' folder with a run that had company is
+    refused (exit 2)."""
+    tool = os.path.join(TOOLS, "bench_concurrency.py")
+    shared, alone, bad = c.path("shared"), c.path("alone"), c.path("bad")
+    write_results(shared, [("go", 100000, k, v, 10.5, ["x N=1 run 1"] * k) for k, v in ((1, 265), (2, 266), (3, 263))]
+                  + [("node", 100000, k, v, 10.4, ["x N=1 run 1"]) for k, v in ((1, 101), (2, 102), (3, 103))])
+    write_results(alone, [("go", 100000, k, v, 10.3, []) for k, v in ((1, 264), (2, 265.5), (3, 267))]
+                  + [("node", 100000, k, v, 10.2, []) for k, v in ((1, 105), (2, 105), (3, 106))])
+    p = subprocess.run([sys.executable, tool, shared, alone], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 1, "exit %d: %s %s" % (p.returncode, p.stdout, p.stderr))
+    rows = {ln.split()[0]: ln.split() for ln in p.stdout.splitlines()[1:]}
+    check(rows["go"][-1] == "yes" and rows["go"][3] == "1–3", "go: %s" % rows["go"])
+    check(rows["go"][4:6] == ["265.0", "(263.0–266.0)"], "go shared: %s" % rows["go"])
+    check(rows["node"][-1] == "NO", "node: %s" % rows["node"])
+    write_results(bad, [("go", 100000, 1, 265, 10.5, ["node N=100000 run 1"])])
+    q = subprocess.run([sys.executable, tool, shared, bad], capture_output=True, text=True, timeout=30)
+    check(q.returncode == 2 and "did not run alone" in q.stderr, "exit %d: %s" % (q.returncode, q.stderr))
