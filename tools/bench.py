@@ -789,14 +789,13 @@ def schedule_lines(names, sizes, meta):
         most = max(most, cur)
     L.append("At most %d runs at once. Alone: %s." % (most, ", ".join(sorted(
         {"%s at %s" % (r["runtime"], fmt_n(r["n"])) for r in runs if not r["concurrent_with"]}, key=str)) or "none"))
-    heavy = [r for r in runs if r["kind"] == "heavy"]
-    if heavy:
+    shared = [r for r in runs if r["kind"] != "light" and r["concurrent_with"]]
+    if shared:
         L.append("")
-        L.append("Heavy runs and the light runs beside them (`runtime N=n run k`):")
+        L.append("Heavy or alone runs that had company (`runtime N=n run k`):")
         L.append("")
-        for r in sorted(heavy, key=lambda r: r["start_s"]):
-            L.append("- %s N=%s run %d: %s" % (r["runtime"], fmt_n(r["n"]), r["run"],
-                                              ", ".join(r["concurrent_with"]) or "alone"))
+        for r in sorted(shared, key=lambda r: r["start_s"]):
+            L.append("- %s N=%s run %d: %s" % (r["runtime"], fmt_n(r["n"]), r["run"], ", ".join(r["concurrent_with"])))
     return L
 
 
@@ -869,8 +868,9 @@ def write_results_md(path, rows, names, sizes, meta, figures, article=None):
     if sched:
         L.append("## What ran beside what")
         L.append("")
-        L.append("Per cell: the kind of its runs (light: up to %d at once; heavy: at most one at a time, beside "
-                 "light runs; alone: nothing beside it, as it raises kernel limits) and how many other runs "
+        L.append("Per cell: the kind of its runs (light: up to %d at once; heavy: nothing beside it, as its "
+                 "spawning is CPU-bound and can outlast the sleep; alone: nothing beside it, as it raises kernel "
+                 "limits) and how many other runs "
                  "overlapped each of its runs (min–max)." % s["jobs"])
         L.append("")
         L += sched

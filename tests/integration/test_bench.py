@@ -561,8 +561,8 @@ def bench_plan_runs_three_interleaved(c):
 def bench_schedule_keeps_its_limits(c):
     """The schedule of the default matrix (--dry-run, from the estimates):
     a run that raises sysctls (thread-per-task at 100,000, when the limits
-    now need it) overlaps no other run; two heavy runs never overlap, nor
-    two thread-per-task runs of 1,000 threads or more; never more than
+    now need it) and a heavy run (a CPU-bound spawn) overlap no other run;
+    two thread-per-task runs of 1,000 threads or more never overlap; never more than
     --jobs runs at once; run k of a cell starts only after every run k - 1 at its N; the
     planned time is the last run's end. With --jobs 1 no two runs overlap."""
     import bench_plan
@@ -581,10 +581,8 @@ def bench_schedule_keeps_its_limits(c):
         if name in threads and n == 100000:
             check((kind == "alone") == raises, "%s N=%d: %s, sysctls to raise: %s" % (name, n, kind, raises))
         others = [y for y in ran if y is not x and overlapping(x, y)]
-        if kind == "alone":
-            check(not others, "%s N=%d run %d overlaps %s" % (name, n, k, others[:3]))
-        if kind == "heavy":
-            check(not [y for y in others if y[4] == "heavy"], "heavy %s N=%d run %d beside a heavy run" % (name, n, k))
+        if kind in ("alone", "heavy"):
+            check(not others, "%s %s N=%d run %d overlaps %s" % (kind, name, n, k, others[:3]))
         if name in threads and n >= bench_plan.MANY_THREADS:
             check(not [y for y in others if y[0] in threads and y[1] >= bench_plan.MANY_THREADS],
                   "%s N=%d run %d beside another thread-per-task run" % (name, n, k))
@@ -594,6 +592,7 @@ def bench_schedule_keeps_its_limits(c):
         earlier = [y for y in ran if y[1] == n and y[2] == k - 1]
         check(all(y[5] <= x[5] for y in earlier), "%s N=%d run %d starts before round %d" % (name, n, k, k - 1))
     check(any(len([y for y in ran if y[5] <= x[5] < y[6]]) > 1 for x in ran), "nothing ran at once")
+    check({"alone", "heavy"} <= {x[4] for x in ran} or not raises, "kinds %s" % {x[4] for x in ran})
     end = max(x[6] for x in ran)
     check(("planned %s" % bench_fmt_dur(end)) in last, "last line %r, last run ends at %.1f s" % (last, end))
     one, _ = dry_run(c, env, "--jobs", "1")
