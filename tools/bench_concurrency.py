@@ -8,7 +8,8 @@ SHARED_DIR is a bench.py results folder whose runs went several at a time
 --jobs 1, every run alone. For every cell (runtime, N) with ok runs in both,
 prints the median peak total and the runs' min-max of each, what the shared
 runs had beside them, the median wall times, and whether each median lies
-within the other's range ("yes": neither set of runs tells the two apart).
+within the other's range ("yes": neither set of runs tells the two apart), and
+the ratio of the medians.
 Exit status 0 when every cell agrees, 1 when one does not, 2 on bad input.
 """
 import argparse
@@ -85,15 +86,16 @@ def fmt_mib(s):
 
 
 def table(results, markdown):
-    head = ["runtime", "N", "kind", "beside", "shared MiB", "alone MiB", "wall s shared / alone", "agree"]
+    head = ["runtime", "N", "kind", "beside", "shared MiB", "alone MiB", "shared / alone", "wall s shared / alone",
+            "agree"]
     lines = []
     for c in results:
         b = c["beside"]
         lines.append([c["runtime"], "{:,}".format(c["n"]), c["kind"], "%d" % b[0] if b[0] == b[1] else "%d–%d" % b,
-                      fmt_mib(c["shared"]), fmt_mib(c["alone"]),
+                      fmt_mib(c["shared"]), fmt_mib(c["alone"]), "%.3f" % (c["shared"][0] / c["alone"][0]),
                       "%.1f / %.1f" % (c["shared_wall"], c["alone_wall"]), "yes" if c["agree"] else "NO"])
     if markdown:
-        out = ["| " + " | ".join(head) + " |", "|---|---:|---|---:|---:|---:|---:|---|"]
+        out = ["| " + " | ".join(head) + " |", "|---|---:|---|---:|---:|---:|---:|---:|---|"]
         out += ["| " + " | ".join(x) + " |" for x in lines]
         return out
     w = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
