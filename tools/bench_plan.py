@@ -16,8 +16,9 @@ memory allow it. What they must not share:
          full run of this schedule (2026-11-29), which let heavy runs share
          the machine with light ones, go and elixir-beam at 1,000,000 beside
          8 or 9 light runs of 1,000,000 took up to 2.2 times as long and
-         peaked up to 37% lower than their runs alone (other work on the
-         machine peaked then too, so not all of it was the company's)
+         peaked up to 37% lower than their runs alone (other engineers'
+         tests ran on the machine too, so not all of it need be the
+         company's)
   light  the rest (N = 1 and 10,000, async runtimes at 100,000, fast native
          runtimes at 1,000,000): up to --jobs at once
 
