@@ -787,7 +787,7 @@ def schedule_lines(names, sizes, meta):
     for _, step in sorted([(r["start_s"], 1) for r in runs] + [(r["end_s"], -1) for r in runs]):
         cur += step
         most = max(most, cur)
-    L.append("At most %d runs at once. Alone: %s." % (most, ", ".join(sorted(
+    L.append("At most %d runs at once. Cells with a run that had nothing beside it: %s." % (most, ", ".join(sorted(
         {"%s at %s" % (r["runtime"], fmt_n(r["n"])) for r in runs if not r["concurrent_with"]}, key=str)) or "none"))
     shared = [r for r in runs if r["kind"] != "light" and r["concurrent_with"]]
     if shared:
