@@ -153,7 +153,7 @@ test-kernels: deps-kernels
 		--cache $(abspath $(OUTPUT))/kernels $(if $(KERNELS),--kernels $(KERNELS))
 
 # The benchmark matrix: every built runtime at N = 1, 10k, 100k, 1M under
-# memtrace, 3 runs per cell. QUICK=1 runs a 15-second subset (1 run); BENCH_ARGS
+# memtrace, 3 runs per cell. QUICK=1 runs a subset of a few seconds (1 run); BENCH_ARGS
 # passes more options (see python3 tools/bench.py --help).
 bench: deps-bench
 	$(Q)$(MAKE) all fixtures tools workloads

@@ -44,7 +44,7 @@ that runs the script until it execs, about 1.5 MiB, which would be most of a
 small native workload's peak.
 
 --quick: c-timers, c-pthreads, go and python at N = 1 and 1000, 1 s sleeps,
-one run (--runs to change); about 15 s plus figures.
+one run (--runs to change); about 5 s with figures (runs go up to 6 at once).
 """
 import argparse
 import concurrent.futures
@@ -65,6 +65,7 @@ sys.path.insert(0, HERE)
 
 import bench_article  # noqa: E402
 import bench_export  # noqa: E402
+import bench_plan  # noqa: E402
 import bench_stats  # noqa: E402
 import plot_timeseries  # noqa: E402
 import sysctl_guard  # noqa: E402
@@ -80,12 +81,6 @@ QUICK_SIZES = [1, 1000]
 QUICK_SECONDS = 1
 
 DEFAULT_RUNS = 3
-# Runs of async runtimes at N up to this may go two at a time (--jobs): they
-# sleep 10 s after a start-up of well under a second, each memtrace follows
-# its own tree, and a run's memory does not depend on another tree's. Without
-# it the matrix of 18 runtimes x 3 runs would take about 43 minutes.
-PAIR_MAX_N = 10000
-DEFAULT_JOBS = 2
 # memtrace processes running now, for stopping them all on an interrupt.
 LIVE = set()
 ARTICLE_TSV = os.path.join(ROOT, "workloads", "article.tsv")
@@ -409,57 +404,93 @@ def row_from(rt, n, k, res, timeout, sysctl_text, argv):
     return row
 
 
-def pairable(entry, max_n):
-    """Whether a planned run may share the machine with another: an async
-    runtime (a few threads, nothing to raise) at N up to max_n, whose run
-    is 10 s of sleep after a start-up of well under a second."""
-    n, rt, _, why = entry
-    return why is None and rt["model"] == "async" and n <= max_n
+def start_run(job, memtrace, wl, out, seconds, a, timeout, cgroup=False):
+    """Runs one planned run under its own memtrace (called in a worker
+    thread); returns (result, guard, limits, problems, argv). The sysctls
+    a thread-per-task run needs are raised around it (the schedule runs such
+    a run alone) and restored, whatever ends it."""
+    n, rt, k = job.n, job.rt, job.k
+    name = rt["name"]
+    argv_w = wl.argv(name, n, seconds, a.via_run)
+    stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
+    want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
+    limits = limits_snapshot()
+    problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
+    guard = sysctl_guard.SysctlGuard(want)
+    with guard:
+        res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
+                           env=None if a.via_run else wl.environ(name, n, seconds), cgroup=cgroup)
+    return res, guard, limits, problems, argv_w
 
 
-def batches(plan, jobs, max_n):
-    """The plan in groups to run at once: up to jobs consecutive pairable
-    runs, every other entry alone."""
-    i = 0
-    while i < len(plan):
-        batch = [plan[i]]
-        while (len(batch) < jobs and i + len(batch) < len(plan) and pairable(plan[i], max_n)
-               and pairable(plan[i + len(batch)], max_n)):
-            batch.append(plan[i + len(batch)])
-        i += len(batch)
-        yield batch
-
-
-def run_batch(batch, memtrace, wl, out, seconds, a, timeout, cgroup=False):
-    """Runs the planned runs of batch at once (one: in this thread), each
-    under its own memtrace; returns per run (result, guard, limits,
-    problems, argv). On an interrupt every run still going is stopped."""
-    def one(entry):
-        n, rt, k, _ = entry
-        name = rt["name"]
-        argv_w = wl.argv(name, n, seconds, a.via_run)
-        stem = os.path.join(out, "runs", "%s-%d-%d" % (name, n, k))
-        want = sysctl_guard.thread_sysctls(n) if rt["model"] == "thread-per-task" else {}
-        limits = limits_snapshot()
-        problems = thread_limit_problems(n, limits) if rt["model"] == "thread-per-task" else []
-        guard = sysctl_guard.SysctlGuard(want)
-        with guard:
-            res = run_memtrace(memtrace, argv_w, stem, a.interval, timeout,
-                               env=None if a.via_run else wl.environ(name, n, seconds), cgroup=cgroup)
-        return res, guard, limits, problems, argv_w
-
-    if len(batch) == 1:
-        return [one(batch[0])]
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(batch))
+def run_schedule(jobs, policy, start, on_done):
+    """Starts the jobs as bench_plan.pick allows, each in a worker thread
+    (start(job) returns its result), and calls on_done(job, result, t0, t1)
+    in this thread as each ends (t0, t1: monotonic start and end). On an
+    interrupt every run still going is stopped, the others are not
+    started, and the interrupt is raised again."""
+    pending = [j for j in jobs if j.why is None]
+    running = {}
+    last_start = None
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, policy.jobs))
     try:
-        futures = [pool.submit(one, e) for e in batch]
-        return [f.result() for f in futures]
+        while pending or running:
+            now = time.monotonic()
+            ready = last_start is None or now >= last_start + policy.start_gap_s
+            job = bench_plan.pick(pending, [j for j, _ in running.values()], policy) if ready and pending else None
+            if job:
+                pending.remove(job)
+                running[pool.submit(start, job)] = (job, now)
+                last_start = now
+                continue
+            wait = 0.5 if ready or not pending else max(0.01, last_start + policy.start_gap_s - now)
+            done, _ = concurrent.futures.wait(list(running), timeout=wait,
+                                              return_when=concurrent.futures.FIRST_COMPLETED)
+            for f in done:
+                job, t0 = running.pop(f)
+                on_done(job, f.result(), t0, time.monotonic())
     except BaseException:
         for p in list(LIVE):
             _stop(p, grace=5)
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+def mem_available_bytes():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return mem_total_bytes() or (1 << 30)
+
+
+def plan_jobs(plan, jobs, seconds):
+    """The plan's entries as bench_plan.Jobs with their estimates, and the
+    policy for this machine. Whether a thread-per-task run raises sysctls is
+    decided here, from the limits now (the schedule runs it alone)."""
+    table = bench_plan.load_estimates()
+    out = []
+    for i, entry in enumerate(plan):
+        n, rt, k, why = entry
+        name = rt["name"]
+        base = VARIANTS[name][0] if name in VARIANTS else name
+        threads = rt["model"] == "thread-per-task"
+        wall, cpu, peak = bench_plan.estimate(table, name, base, n, seconds, threads, THREAD_COST_BYTES)
+        sysctls = sysctl_guard.thread_sysctls(n) if threads and why is None else {}
+        out.append(bench_plan.Job(i, entry, wall, cpu, peak, threads, sysctls))
+    return out, bench_plan.Policy(jobs, os.cpu_count(), mem_available_bytes())
+
+
+def mark_concurrent(runs):
+    """Adds to each run of meta["runs"] the runs that overlapped it in time
+    ("runtime N=n run k"), for results.md's account of what ran beside what."""
+    for r in runs:
+        r["concurrent_with"] = ["%s N=%d run %d" % (o["runtime"], o["n"], o["run"]) for o in runs
+                                if o is not r and o["start_s"] < r["end_s"] and r["start_s"] < o["end_s"]]
 
 
 # ------------------------------------------------------------ aggregation
@@ -724,6 +755,50 @@ def ranking_lines(rows, names, sizes):
     return L
 
 
+def schedule_lines(names, sizes, meta):
+    """What ran beside what, from bench.json's runs: per cell its kind
+    (tools/bench_plan.py) and how many other runs overlapped each of its
+    runs (min-max), then the heavy and alone runs' company in words."""
+    runs = meta.get("runs") or []
+    if not runs or not all("concurrent_with" in r and "kind" in r for r in runs):
+        return []
+    by_cell = {}
+    for r in runs:
+        by_cell.setdefault((r["runtime"], r["n"]), []).append(r)
+    L = ["| runtime | " + " | ".join("N = %s" % fmt_n(n) for n in sizes) + " |",
+         "|---|" + "---|" * len(sizes)]
+    for name in names:
+        cells = [name]
+        for n in sizes:
+            rs = by_cell.get((name, n))
+            if not rs:
+                cells.append("-")
+                continue
+            k = sorted(len(r["concurrent_with"]) for r in rs)
+            kind = rs[0]["kind"]
+            if k[-1] == 0:
+                cells.append("alone" if kind == "alone" else "%s, alone" % kind)
+            else:
+                cells.append("%s, beside %s" % (kind, "%d" % k[0] if k[0] == k[-1] else "%d–%d" % (k[0], k[-1])))
+        L.append("| " + " | ".join(cells) + " |")
+    L.append("")
+    # The most runs at once: a sweep over the starts and ends.
+    most = cur = 0
+    for _, step in sorted([(r["start_s"], 1) for r in runs] + [(r["end_s"], -1) for r in runs]):
+        cur += step
+        most = max(most, cur)
+    L.append("At most %d runs at once. Cells with a run that had nothing beside it: %s." % (most, ", ".join(sorted(
+        {"%s at %s" % (r["runtime"], fmt_n(r["n"])) for r in runs if not r["concurrent_with"]}, key=str)) or "none"))
+    shared = [r for r in runs if r["kind"] != "light" and r["concurrent_with"]]
+    if shared:
+        L.append("")
+        L.append("Heavy or alone runs that had company (`runtime N=n run k`):")
+        L.append("")
+        for r in sorted(shared, key=lambda r: r["start_s"]):
+            L.append("- %s N=%s run %d: %s" % (r["runtime"], fmt_n(r["n"]), r["run"], ", ".join(r["concurrent_with"])))
+    return L
+
+
 def write_results_md(path, rows, names, sizes, meta, figures, article=None):
     L = []
     m = meta["machine"]
@@ -739,6 +814,11 @@ def write_results_md(path, rows, names, sizes, meta, figures, article=None):
         s["interval_ms"]))
     L.append("- runs per cell: %d, interleaved (every runtime once, then again); sizes: %s" % (
         s["runs"], ", ".join(fmt_n(n) for n in sizes)))
+    if meta.get("planned_s") is not None:
+        L.append("- schedule: up to %d runs at once within %.1f cores and %s of memory (tools/bench_plan.py; "
+                 "planned %s from its estimates, took %s); \"What ran beside what\" below" % (
+                     s["jobs"], s.get("cpu_budget", 0), gp.fmt_bytes(s.get("mem_budget_bytes", 0)),
+                     _fmt_dur(meta["planned_s"]), _fmt_dur(meta.get("wall_s"))))
     if s.get("quick"):
         L.append("- QUICK mode: a subset for testing, not a benchmark result")
     if meta.get("interrupted"):
@@ -784,20 +864,33 @@ def write_results_md(path, rows, names, sizes, meta, figures, article=None):
         L.append("")
         L += note
         L.append("")
+    sched = schedule_lines(names, sizes, meta)
+    if sched:
+        L.append("## What ran beside what")
+        L.append("")
+        L.append("Per cell: the kind of its runs (light: up to %d at once; heavy: nothing beside it, as its "
+                 "spawning is CPU-bound and can outlast the sleep; alone: nothing beside it, as it raises kernel "
+                 "limits) and how many other runs "
+                 "overlapped each of its runs (min–max)." % s["jobs"])
+        L.append("")
+        L += sched
+        L.append("")
     L.append("## Every run")
     L.append("")
     L.append("| runtime | N | run | peak total MiB | peak RSS MiB | peak kernel MiB | charged MiB | "
-             "peak threads | wall s | CPU s | status |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+             "peak threads | wall s | CPU s | beside | status |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    beside = {(r["runtime"], r["n"], r["run"]): len(r["concurrent_with"]) for r in meta.get("runs") or []
+              if "concurrent_with" in r}
     for r in sorted(rows, key=lambda r: (names.index(r["runtime"]) if r["runtime"] in names else 0,
                                          int(r["n"]), int(r["run"]))):
         def mib(k):
             v = as_int(r.get(k))
             return gp.fmt_mib(v) if v is not None else ""
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["runtime"], fmt_n(int(r["n"])), r["run"], mib("peak_total_bytes"), mib("peak_user_bytes"),
             mib("peak_kernel_bytes"), mib("charged_peak_bytes"), r["peak_threads"], r["wall_s"], r["cpu_s"],
-            r["status"].replace("|", "/")))
+            beside.get((r["runtime"], int(r["n"]), int(r["run"])), ""), r["status"].replace("|", "/")))
     L.append("")
     changes = [r for r in rows if r["sysctl"]]
     if changes:
@@ -920,13 +1013,12 @@ def main(argv=None):
                     help="also run the thread-per-task cells known not to have N tasks alive at once")
     ap.add_argument("--article", default=ARTICLE_TSV,
                     help="the article's figures (default workloads/article.tsv; a missing file: no table)")
-    ap.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
-                    help="runs at once for async runtimes at N <= %d (default %d; 1: one run at a time)"
-                    % (PAIR_MAX_N, DEFAULT_JOBS))
-    ap.add_argument("--pair-max-n", type=int, default=PAIR_MAX_N,
-                    help="largest N at which async runtimes go two at a time (default %d)" % PAIR_MAX_N)
+    ap.add_argument("--jobs", type=int, default=bench_plan.DEFAULT_JOBS,
+                    help="most runs at once (default %d; 1: one run at a time); which runs may share the "
+                    "machine: tools/bench_plan.py" % bench_plan.DEFAULT_JOBS)
     ap.add_argument("--dry-run", action="store_true",
-                    help="print the plan (one line per run, in order) and run nothing")
+                    help="print the plan (per run in plan order: runtime, N, run, what, kind, planned start "
+                    "and end in s) and its planned time, and run nothing")
     ap.add_argument("--no-figures", action="store_true")
     ap.add_argument("--replot", metavar="DIR",
                     help="run nothing: redraw the figures and results.md of the results in DIR")
@@ -994,12 +1086,11 @@ def main(argv=None):
         "commit": git_commit(),
         "settings": {"sizes": sizes, "runs": runs, "seconds": seconds, "interval_ms": a.interval,
                      "timeout_s": timeout, "quick": a.quick, "via_run": a.via_run, "jobs": a.jobs,
-                     "pair_max_n": a.pair_max_n,
                      "runtimes": names, "article": os.path.abspath(a.article) if a.article else None},
         "runtimes": {x: {"model": wl.by_name[x]["model"], "version": wl.by_name[x]["version"],
                          "built": wl.by_name[x]["built"]} for x in names},
         "limits_before": limits_snapshot(),
-        "cgroup_problem": cgroup_problem(memtrace),
+        "cgroup_problem": None if a.dry_run else cgroup_problem(memtrace),
         "runs": [],
     }
     if meta["cgroup_problem"]:
@@ -1010,13 +1101,8 @@ def main(argv=None):
     # machine does not hit all of them.
     plan = []
     for n in sizes:
-        # Where runs go two at a time, the async runtimes first, so that
-        # the thread-per-task ones do not split them into odd groups.
-        order = names
-        if a.jobs > 1 and n <= a.pair_max_n:
-            order = sorted(names, key=lambda x: wl.by_name[x]["model"] != "async")
         for k in range(1, runs + 1):
-            for name in order:
+            for name in names:
                 rt = wl.by_name[name]
                 base = VARIANTS[name][0] if name in VARIANTS else name
                 # NAME@2023 is NAME on the article's versions: the same caps.
@@ -1030,10 +1116,21 @@ def main(argv=None):
                 else:
                     why = None
                 plan.append((n, rt, k, why))
+    jobs, policy = plan_jobs(plan, a.jobs, seconds)
+    timeline, planned_s = bench_plan.simulate(jobs, policy)
+    meta["settings"]["cpu_budget"] = policy.cpu_budget
+    meta["settings"]["mem_budget_bytes"] = int(policy.mem_budget)
+    meta["planned_s"] = planned_s
+    plan_note = "planned %s (estimates: %s; up to %d runs at once, %.1f cores)" % (
+        _fmt_dur(planned_s), os.path.relpath(bench_plan.ESTIMATES_TSV, ROOT), policy.jobs, policy.cpu_budget)
     if a.dry_run:
-        for b, batch in enumerate(batches(plan, a.jobs, a.pair_max_n), 1):
-            for n, rt, k, why in batch:
-                print("%s\t%d\t%d\t%s\t%d" % (rt["name"], n, k, why or "run", b))
+        when = {j.index: (t0, t1) for j, t0, t1 in timeline}
+        for j in jobs:
+            t0, t1 = when.get(j.index, (None, None))
+            print("%s\t%d\t%d\t%s\t%s\t%s\t%s" % (
+                j.name, j.n, j.k, j.why or "run", j.kind if j.why is None else "-",
+                "-" if t0 is None else "%.1f" % t0, "-" if t1 is None else "%.1f" % t1))
+        print("bench: %d runs, %s" % (len(timeline), plan_note))
         return 0
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump(meta, f, indent=1, default=str)
@@ -1042,56 +1139,58 @@ def main(argv=None):
     rows = []
     summary = os.path.join(out, "summary.csv")
     t_start = time.monotonic()
-    done = 0
+    progress = {"done": 0}
     interrupted = None
-    print("bench: %d runs (%s; N = %s; %s s sleeps) -> %s" % (
-        total, ", ".join(names), ", ".join(fmt_n(n) for n in sizes), seconds, out), flush=True)
+    print("bench: %d runs (%s; N = %s; %s s sleeps) -> %s; %s" % (
+        total, ", ".join(names), ", ".join(fmt_n(n) for n in sizes), seconds, out, plan_note), flush=True)
+    for j in jobs:
+        if j.why:
+            row = {c: "" for c in COLUMNS}
+            row.update(runtime=j.name, version=j.rt["version"], model=j.rt["model"], n=j.n, run=j.k, status=j.why)
+            rows.append(row)
+            print("[%s/%d] %s N=%d run %d/%d ... %s" % ("-".rjust(width), total, j.name, j.n, j.k, runs,
+                                                         j.why[:120]), flush=True)
+    write_summary(summary, rows)
+    cgroup = not meta["cgroup_problem"]
+
+    def start(job):
+        return start_run(job, memtrace, wl, out, seconds, a, timeout, cgroup=cgroup)
+
+    def done(job, result, t0, t1):
+        res, guard, limits, problems, argv_w = result
+        rt, n, k = job.rt, job.n, job.k
+        progress["done"] += 1
+        sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
+        row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
+        if problems and row["status"] != "ok":
+            row["status"] += " (limits: %s)" % "; ".join(problems)
+        rows.append(row)
+        meta["runs"].append({"runtime": rt["name"], "n": n, "run": k, "argv": argv_w,
+                             "memtrace_cmd": res["cmd"], "rc": res["rc"], "timed_out": res["timed_out"],
+                             "wall_s": res["wall"], "start_s": round(t0 - t_start, 3),
+                             "end_s": round(t1 - t_start, 3), "kind": job.kind,
+                             "sysctl": guard.describe(), "sysctl_restored": guard.restored, "limits": limits,
+                             "limit_problems": problems, "status": row["status"]})
+        head = "[%s/%d] %s N=%d run %d/%d (%s, %.0f s in) ... " % (
+            str(progress["done"]).rjust(width), total, rt["name"], n, k, runs, job.kind, t1 - t_start)
+        if row["status"] == "ok":
+            print(head + "peak %s MiB total %s MiB %.1f s%s" % (
+                gp.fmt_mib(int(row["peak_user_bytes"])), gp.fmt_mib(int(row["peak_total_bytes"])),
+                res["wall"], "" if not as_int(row["events_lost"]) else
+                " (%s events lost)" % row["events_lost"]), flush=True)
+        else:
+            print(head + "%s %.1f s" % (row["status"][:160], res["wall"]), flush=True)
+        write_summary(summary, rows)
+
     try:
         with sysctl_guard.terminate_as_exception():
-            for batch in batches(plan, a.jobs, a.pair_max_n):
-                n, rt, k, why = batch[0]
-                name = rt["name"]
-                if why:
-                    row = {c: "" for c in COLUMNS}
-                    row.update(runtime=name, version=rt["version"], model=rt["model"], n=n, run=k, status=why)
-                    rows.append(row)
-                    write_summary(summary, rows)
-                    print("[%s/%d] %s N=%d run %d/%d ... %s" % ("-".rjust(width), total, name, n, k, runs,
-                                                                 why[:120]), flush=True)
-                    continue
-                results = run_batch(batch, memtrace, wl, out, seconds, a, timeout,
-                                    cgroup=not meta["cgroup_problem"])
-                for (n, rt, k, _), (res, guard, limits, problems, argv_w) in zip(batch, results):
-                    done += 1
-                    sysctl_text = "; ".join(guard.describe()) if guard.changes else ""
-                    row = row_from(rt, n, k, res, timeout, sysctl_text, argv_w)
-                    if problems and row["status"] != "ok":
-                        row["status"] += " (limits: %s)" % "; ".join(problems)
-                    rows.append(row)
-                    meta["runs"].append({"runtime": rt["name"], "n": n, "run": k, "argv": argv_w,
-                                         "memtrace_cmd": res["cmd"], "rc": res["rc"], "timed_out": res["timed_out"],
-                                         "wall_s": res["wall"], "sysctl": guard.describe(),
-                                         "sysctl_restored": guard.restored, "limits": limits,
-                                         "limit_problems": problems, "status": row["status"],
-                                         "concurrent_with": [x[1]["name"] for x in batch if x[1] is not rt]})
-                    head = "[%s/%d] %s N=%d run %d/%d%s ... " % (str(done).rjust(width), total, rt["name"], n, k,
-                                                                 runs, " (beside %d other)" % (len(batch) - 1)
-                                                                 if len(batch) > 1 else "")
-                    if row["status"] == "ok":
-                        print(head + "peak %s MiB total %s MiB %.1f s%s" % (
-                            gp.fmt_mib(int(row["peak_user_bytes"])), gp.fmt_mib(int(row["peak_total_bytes"])),
-                            res["wall"], "" if not as_int(row["events_lost"]) else
-                            " (%s events lost)" % row["events_lost"]), flush=True)
-                    else:
-                        print(head + "%s %.1f s" % (row["status"][:160], res["wall"]), flush=True)
-                write_summary(summary, rows)
-                # Let the last run's memory go back before the next starts.
-                time.sleep(0.2)
+            run_schedule(jobs, policy, start, done)
     except (KeyboardInterrupt, sysctl_guard.Terminated) as e:
         interrupted = e
         print("", flush=True)
         log("interrupted (%s): writing what ran so far" % (type(e).__name__ if isinstance(e, KeyboardInterrupt)
                                                             else e))
+    mark_concurrent(meta["runs"])
     meta["wall_s"] = time.monotonic() - t_start
     meta["interrupted"] = interrupted is not None
     meta["limits_after"] = limits_snapshot()

@@ -3,6 +3,7 @@ plot, the sysctl guard, and the workload command lines bench.py execs."""
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -508,45 +509,135 @@ def bench_article_table(c):
             raise Failure("loaded %r" % text)
 
 
+def dry_run(c, env, *args):
+    """bench.py --dry-run's plan: [(name, n, k, what, kind, start, end)] in
+    plan order (start and end None for runs not made), and its last line."""
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "bench.py"), "--memtrace", c.memtrace, "--dry-run"]
+                       + list(args), capture_output=True, text=True, timeout=60, env=env)
+    check(p.returncode == 0, "dry run exit %d: %s" % (p.returncode, p.stderr[-300:]))
+    plan = []
+    for ln in p.stdout.splitlines():
+        f = ln.split("\t")
+        if len(f) == 7:
+            t = (None, None) if f[5] == "-" else (float(f[5]), float(f[6]))
+            plan.append((f[0], int(f[1]), int(f[2]), f[3], f[4]) + t)
+    return plan, p.stdout.splitlines()[-1]
+
+
+def overlapping(a, b):
+    return a[5] is not None and b[5] is not None and a[5] < b[6] and b[5] < a[6]
+
+
 @test
 def bench_plan_runs_three_interleaved(c):
     """Default: every cell 3 runs, interleaved (every runtime once per
-    round), two at a time only for async runtimes at N <= 10,000;
-    java-threads above 10,000 and thread-per-task above 100,000 not
+    round); java-threads above 10,000 and thread-per-task above 100,000 not
     attempted; --quick keeps 1 run; a runtime never shares its colour."""
     import bench
     from plots import gp
     env = dict(os.environ, BUILD=os.environ.get("BUILD") or os.path.join(ROOT, "build", "workloads"))
-    p = subprocess.run([sys.executable, os.path.join(TOOLS, "bench.py"), "--memtrace", c.memtrace, "--dry-run"],
-                       capture_output=True, text=True, timeout=60, env=env)
-    check(p.returncode == 0, "dry run exit %d: %s" % (p.returncode, p.stderr[-300:]))
-    plan = [ln.split("\t") for ln in p.stdout.splitlines() if ln.count("\t") == 4]
+    plan, _ = dry_run(c, env)
     names = list(dict.fromkeys(x[0] for x in plan))
     cells = {}
-    batch = {}
-    for name, n, k, what, b in plan:
-        cells.setdefault((name, int(n)), []).append(int(k))
-        batch.setdefault(b, []).append((name, int(n)))
+    for name, n, k, what, kind, t0, t1 in plan:
+        cells.setdefault((name, n), []).append(k)
     check(all(v == [1, 2, 3] for v in cells.values()), "runs per cell %s" % cells)
     check(len(cells) == len(names) * 4, "%d cells for %d runtimes" % (len(cells), len(names)))
     first = [(x[0], x[2]) for x in plan[:2 * len(names)]]
-    check(first == [(nm, "1") for nm in names] + [(nm, "2") for nm in names], "not interleaved: %s" % first[:6])
+    check(first == [(nm, 1) for nm in names] + [(nm, 2) for nm in names], "not interleaved: %s" % first[:6])
     threads = {w["name"] for w in bench.Workloads(os.path.join(ROOT, "workloads", "run"), env["BUILD"]).table
                if w["model"] == "thread-per-task"}
     check("java-threads" in threads and "c-pthreads" in threads, "thread-per-task workloads %s" % threads)
-    # Two at a time only for async runtimes at N <= 10,000.
-    for b, runs in batch.items():
-        check(len(runs) <= 2, "batch %s: %s" % (b, runs))
-        if len(runs) == 2:
-            check(all(n <= 10000 and name not in threads for name, n in runs), "paired: %s" % runs)
-    check(any(len(r) == 2 for r in batch.values()), "nothing paired")
-    for name, n, k, what, b in plan:
-        skip = (name.split("@")[0] == "java-threads" and int(n) > 10000) or (int(n) > 100000 and name in threads)
+    for name, n, k, what, kind, t0, t1 in plan:
+        skip = (name.split("@")[0] == "java-threads" and n > 10000) or (n > 100000 and name in threads)
         check(what.startswith("not attempted") == skip or what.startswith("skipped"),
               "%s N=%s: %s" % (name, n, what[:80]))
-    q = subprocess.run([sys.executable, os.path.join(TOOLS, "bench.py"), "--memtrace", c.memtrace, "--dry-run",
-                        "--quick"], capture_output=True, text=True, timeout=60, env=env)
-    check({ln.split("\t")[2] for ln in q.stdout.splitlines() if ln.count("\t") == 4} == {"1"},
-          "--quick runs more than once")
+    quick, _ = dry_run(c, env, "--quick")
+    check(quick and {x[2] for x in quick} == {1}, "--quick runs more than once: %s" % quick[:3])
     colors = gp.colors_for(names + list(bench.VARIANTS))
     check(len(set(colors.values())) == len(colors), "two runtimes share a colour: %s" % colors)
+
+
+@test
+def bench_schedule_keeps_its_limits(c):
+    """The schedule of the default matrix (--dry-run, from the estimates):
+    a run that raises sysctls (thread-per-task at 100,000, when the limits
+    now need it) and a heavy run (a CPU-bound spawn) overlap no other run;
+    two thread-per-task runs of 1,000 threads or more never overlap; never more than
+    --jobs runs at once; run k of a cell starts only after every run k - 1 at its N; the
+    planned time is the last run's end. With --jobs 1 no two runs overlap."""
+    import bench_plan
+    import sysctl_guard
+    env = dict(os.environ, BUILD=os.environ.get("BUILD") or os.path.join(ROOT, "build", "workloads"))
+    plan, last = dry_run(c, env)
+    ran = [x for x in plan if x[5] is not None]
+    check(ran and all(x[3] == "run" for x in ran), "runs without times: %s" % [x for x in plan if x[3] == "run"
+                                                                          and x[5] is None][:3])
+    threads = {w["name"] for w in __import__("bench").Workloads(os.path.join(ROOT, "workloads", "run"),
+                                                                 env["BUILD"]).table
+               if w["model"] == "thread-per-task"}
+    raises = bool(sysctl_guard.thread_sysctls(100000))
+    for x in ran:
+        name, n, k, what, kind = x[:5]
+        if name in threads and n == 100000:
+            check((kind == "alone") == raises, "%s N=%d: %s, sysctls to raise: %s" % (name, n, kind, raises))
+        others = [y for y in ran if y is not x and overlapping(x, y)]
+        if kind in ("alone", "heavy"):
+            check(not others, "%s %s N=%d run %d overlaps %s" % (kind, name, n, k, others[:3]))
+        if name in threads and n >= bench_plan.MANY_THREADS:
+            check(not [y for y in others if y[0] in threads and y[1] >= bench_plan.MANY_THREADS],
+                  "%s N=%d run %d beside another thread-per-task run" % (name, n, k))
+        # At each start: the runs going then, this one included.
+        now = [y for y in ran if y[5] <= x[5] < y[6]]
+        check(len(now) <= bench_plan.DEFAULT_JOBS, "%d runs at once at %.1f s" % (len(now), x[5]))
+        earlier = [y for y in ran if y[1] == n and y[2] == k - 1]
+        check(all(y[5] <= x[5] for y in earlier), "%s N=%d run %d starts before round %d" % (name, n, k, k - 1))
+    check(any(len([y for y in ran if y[5] <= x[5] < y[6]]) > 1 for x in ran), "nothing ran at once")
+    check({"alone", "heavy"} <= {x[4] for x in ran} or not raises, "kinds %s" % {x[4] for x in ran})
+    end = max(x[6] for x in ran)
+    m = re.search(r"planned (?:(\d+) min )?(\d+) s", last)
+    check(m and abs(int(m.group(1) or 0) * 60 + int(m.group(2)) - end) <= 1,
+          "last line %r, last run ends at %.1f s" % (last, end))
+    one, _ = dry_run(c, env, "--jobs", "1")
+    one = [x for x in one if x[5] is not None]
+    check(len(one) == len(ran), "--jobs 1: %d runs, default %d" % (len(one), len(ran)))
+    check(not any(overlapping(a, b) for i, a in enumerate(one) for b in one[i + 1:]), "--jobs 1: runs overlap")
+
+
+
+def write_results(folder, runs):
+    """A bench.py results folder of runs [(runtime, n, run, peak MiB, wall s,
+    concurrent_with)], as bench_concurrency.py reads it."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "summary.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=SUMMARY_COLUMNS)
+        w.writeheader()
+        for name, n, k, mib, wall, _ in runs:
+            w.writerow({c: "" for c in SUMMARY_COLUMNS} | {"runtime": name, "n": n, "run": k, "status": "ok",
+                                                            "peak_total_bytes": int(mib * 1048576), "wall_s": wall})
+    with open(os.path.join(folder, "bench.json"), "w") as f:
+        json.dump({"runs": [{"runtime": name, "n": n, "run": k, "kind": "light", "concurrent_with": beside}
+                            for name, n, k, _, _, beside in runs]}, f)
+
+
+@test
+def bench_concurrency_compares_shared_with_alone(c):
+    """tools/bench_concurrency.py: a cell agrees when each median lies within
+    the other's range (go), not when one lies outside (node: 105 beyond
+    101-103); exit 1 then; an 'alone' folder with a run that had company is
+    refused (exit 2)."""
+    tool = os.path.join(TOOLS, "bench_concurrency.py")
+    shared, alone, bad = c.path("shared"), c.path("alone"), c.path("bad")
+    write_results(shared, [("go", 100000, k, v, 10.5, ["x N=1 run 1"] * k) for k, v in ((1, 265), (2, 266), (3, 263))]
+                  + [("node", 100000, k, v, 10.4, ["x N=1 run 1"]) for k, v in ((1, 101), (2, 102), (3, 103))])
+    write_results(alone, [("go", 100000, k, v, 10.3, []) for k, v in ((1, 264), (2, 265.5), (3, 267))]
+                  + [("node", 100000, k, v, 10.2, []) for k, v in ((1, 105), (2, 105), (3, 106))])
+    p = subprocess.run([sys.executable, tool, shared, alone], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 1, "exit %d: %s %s" % (p.returncode, p.stdout, p.stderr))
+    rows = {ln.split()[0]: ln.split() for ln in p.stdout.splitlines()[1:]}
+    check(rows["go"][-1] == "yes" and rows["go"][3] == "1–3", "go: %s" % rows["go"])
+    check(rows["go"][4:6] == ["265.0", "(263.0–266.0)"], "go shared: %s" % rows["go"])
+    check(rows["node"][-1] == "NO", "node: %s" % rows["node"])
+    write_results(bad, [("go", 100000, 1, 265, 10.5, ["node N=100000 run 1"])])
+    q = subprocess.run([sys.executable, tool, shared, bad], capture_output=True, text=True, timeout=30)
+    check(q.returncode == 2 and "did not run alone" in q.stderr, "exit %d: %s" % (q.returncode, q.stderr))
