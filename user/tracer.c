@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "kernel_check.h"
 #include "memtrace.skel.h"
 #include "memtrace_spin.skel.h"
@@ -189,17 +190,18 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->thread_bytes = t->thread_bytes;
 	skel->rodata->task_records = rec->keep_tasks;
 	bpf_map__set_max_entries(skel->maps.tasks, (unsigned int)s->max_tasks);
-	skel->rodata->max_procs = (unsigned int)s->max_procs;
+	t->proc_slots = proc_slots(t->si.pid_max, s->max_procs);
+	skel->rodata->max_procs = t->proc_slots;
 	/* Command lines travel only where they are shown: -v and the JSON. */
 	skel->rodata->exec_args = s->verbose > 0 || s->json;
 	skel->rodata->limit_bytes = (__s64)s->limit_bytes;
 	skel->rodata->limit_kind = (__u32)s->limit_kind;
 	skel->rodata->limit_signal = (__u32)s->limit_signal;
-	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.mm_shares, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.pending_exits, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.procs, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.proc_slots, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.free_slots, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.mm_shares, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.pending_exits, t->proc_slots);
 	/* A bit per possible tgid (bpf/followed_bits.h). */
 	bpf_map__set_max_entries(skel->maps.followed_bits, (unsigned int)((t->si.pid_max + 63) / 64));
 	skel->rodata->test_fail_lock = test_fail_lock_mask();
