@@ -52,7 +52,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	} else if (kind == MT_EV_PROC_EXIT && size >= sizeof(struct mt_proc_event)) {
 		const struct mt_proc_event *e = data;
 
-		if (t->rec->nprocs >= RECORDS_MAX_PROCS) {
+		if (records_exited_rows(t->rec) >= RECORDS_MAX_PROCS) {
 			struct mt_tree tree;
 
 			if (tracer_read_tree(t, &tree) == 0)
@@ -369,7 +369,13 @@ static void stage_live_proc(void *ctx, const struct mt_proc *p)
 
 int tracer_stage_live_procs(struct tracer *t)
 {
+	struct mt_tree tree;
+
 	records_stage_clear(t->rec);
+	/* The live rows' room at once, rather than grown row by row at the end. */
+	if (tracer_read_tree(t, &tree) == 0 && tree.procs_live > 0 &&
+	    records_reserve(t->rec, (size_t)tree.procs_live))
+		t->record_failures++;
 	/* A dead process sends its exit record: only live ones are staged. */
 	tracer_for_each_proc(t, stage_live_proc, t);
 	records_stage_seal(t->rec);
