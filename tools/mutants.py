@@ -186,7 +186,7 @@ MUTANTS = [
       ("skel->rodata->max_procs = t->proc_slots;", ""),
       ["too_many_live_processes", "process_slots_are_reused"], unit=True),
     M("process slots fixed at 32768 whatever pid_max",
-      ("uint64_t n = requested ? requested : pid_max;", "uint64_t n = requested ? requested : 32768;"),
+      ("uint64_t n = requested ? requested : pid_max;", "uint64_t n = requested ? requested : 32768 + 0 * pid_max;"),
       ["process_slots_follow_pid_max"], unit=True),
     M("a live row kept although its exit record superseded it",
       ("\t\tif (!first[i].live)\n\t\t\tcontinue;\n", ""),
