@@ -330,19 +330,50 @@ static int by_tgid(const void *a, const void *b)
 	return x->p.tgid < y->p.tgid ? -1 : x->p.tgid > y->p.tgid;
 }
 
+/* Slots read per bpf() call: 100,000 processes are 400 calls, not 100,000 (112 KiB of buffer). */
+#define SLOT_BATCH 256
+
+static int is_live(const struct mt_proc *p)
+{
+	/* A free slot has tgid 0. */
+	return p->tgid && !(p->flags & MT_PROC_DEAD);
+}
+
 int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const struct mt_proc *p),
 			 void *ctx)
 {
-	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct mt_proc *batch = malloc(SLOT_BATCH * sizeof(*batch));
+	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0, end = 0, failed = !batch;
 	__u64 slots = t->skel->bss->slots_used;
+	__u32 keys[SLOT_BATCH], at, count, i, slot = 0, *from = NULL;
 	struct mt_proc p;
-	__u32 slot;
 
 	if (slots > bpf_map__max_entries(t->skel->maps.procs))
 		slots = bpf_map__max_entries(t->skel->maps.procs);
-	for (slot = 0; slot < slots; slot++) {
-		/* A free slot has tgid 0. */
-		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD)) {
+	for (at = 0; !failed && !end && at < slots; at += count) {
+		count = slots - at < SLOT_BATCH ? (__u32)(slots - at) : SLOT_BATCH;
+		/* The last slot read comes back in slot, where the next call starts after it. */
+		if (bpf_map_lookup_batch(pfd, from, &slot, keys, batch, &count, &opts)) {
+			failed = errno != ENOENT;
+			end = 1; /* ENOENT: the map's last slot was read */
+			if (failed)
+				break;
+		}
+		for (i = 0; i < count; i++) {
+			if (is_live(&batch[i])) {
+				fn(ctx, &batch[i]);
+				n++;
+			}
+		}
+		from = &slot;
+	}
+	free(batch);
+	if (!failed)
+		return n;
+	/* No memory, or a kernel without batched reads: slot by slot, from the first not read. */
+	for (slot = at; slot < slots; slot++) {
+		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && is_live(&p)) {
 			fn(ctx, &p);
 			n++;
 		}
@@ -382,29 +413,61 @@ int tracer_stage_live_procs(struct tracer *t)
 	return 0;
 }
 
+/* One live thread: its row, and its faults added to its live process's row. */
+static void collect_live_task(struct tracer *t, const struct mt_task *task, size_t first_live)
+{
+	struct proc_row want, *row;
+
+	if (records_add_task(t->rec, task, 1))
+		t->record_failures++;
+	/* A live process's faults: its exited threads' plus these. */
+	want.p.tgid = task->ns_tgid ? task->ns_tgid : task->tgid;
+	row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
+		      sizeof(struct proc_row), by_tgid);
+	if (row)
+		row->p.faults += task->faults;
+}
+
+/* Threads read per bpf() call (22 KiB of buffer); a hash bucket larger than that fails the call. */
+#define TASK_BATCH 256
+
 int tracer_collect_live_tasks(struct tracer *t)
 {
-	int tfd = bpf_map__fd(t->skel->maps.tasks);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct mt_task *batch = malloc(TASK_BATCH * sizeof(*batch));
+	int tfd = bpf_map__fd(t->skel->maps.tasks), end = 0, failed = !batch;
 	size_t first_live = t->rec->nprocs - t->rec->live_procs;
+	__u32 keys[TASK_BATCH], count, i, pos = 0, *from = NULL;
 	__u32 key, next, *prev = NULL;
 	struct mt_task task;
 
 	/* The live rows are the last ones added. */
 	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
 	      by_tgid);
-	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(tfd, &next, &task) == 0) {
-			struct proc_row want, *row;
-
-			if (records_add_task(t->rec, &task, 1))
-				t->record_failures++;
-			/* A live process's faults: its exited threads' plus these. */
-			want.p.tgid = task.ns_tgid ? task.ns_tgid : task.tgid;
-			row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
-				      sizeof(struct proc_row), by_tgid);
-			if (row)
-				row->p.faults += task.faults;
+	while (!failed && !end) {
+		count = TASK_BATCH;
+		if (bpf_map_lookup_batch(tfd, from, &pos, keys, batch, &count, &opts)) {
+			/* ENOENT: the last bucket was read. Anything else: key by key if nothing was read yet. */
+			if (errno != ENOENT && !from) {
+				failed = 1;
+				break;
+			}
+			if (errno != ENOENT) {
+				t->record_failures++; /* the rest not read: counted, never silent */
+				count = 0;
+			}
+			end = 1;
 		}
+		for (i = 0; i < count; i++)
+			collect_live_task(t, &batch[i], first_live);
+		from = &pos;
+	}
+	free(batch);
+	if (!failed)
+		return 0;
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(tfd, &next, &task) == 0)
+			collect_live_task(t, &task, first_live);
 		key = next;
 		prev = &key;
 	}
