@@ -30,7 +30,7 @@ void json_write_string(FILE *f, const char *s)
 	while (at < n) {
 		size_t plain = at;
 
-		/* The longest run that needs no escape goes out in one write (100,000 rows are millions of them). */
+		/* The longest run needing no escape goes out in one write (100,000 rows: millions). */
 		while (at < n) {
 			/* Printable ASCII other than the two escaped: no decoding needed. */
 			if (p[at] >= 0x20 && p[at] < 0x7F && p[at] != '"' && p[at] != '\\') {

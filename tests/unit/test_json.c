@@ -51,7 +51,8 @@ static void strings_with_runs_and_escapes(void **state)
 	json_write_string(m, "");
 	json_write_string(m, "\n");
 	fclose(m);
-	assert_string_equal(got, "\"plain run, then \\\"quoted\\\"\\tand\\\\back \xC3\xA9t\xC3\xA9 end\"\"\"\"\\n\"");
+	assert_string_equal(got, "\"plain run, then \\\"quoted\\\"\\tand\\\\back \xC3\xA9t\xC3\xA9 end\""
+				 "\"\"" "\"\\n\"");
 	free(got);
 }
 
