@@ -19,9 +19,9 @@ endif
 
 LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lm
-# --push speaks HTTP through libcurl.
+# --push speaks HTTP through libcurl, opened (dlopen) only by a run that pushes.
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+CURL_LIBS := -ldl
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g

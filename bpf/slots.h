@@ -16,7 +16,7 @@
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 32768);
+	__uint(max_entries, 32768); /* user space sets all five maps' (user/capacity.h) */
 	__type(key, __u32);
 	__type(value, struct mt_proc);
 } procs SEC(".maps");

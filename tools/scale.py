@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """memtrace on large trees: attach with -p to a running tree of 100,000
-threads (one process), of 10,000 processes, and with --tasks to the 100,000
-threads, after one process alone as the baseline; prints the time to attach (memtrace's start to its "attached" line:
-BPF load and the task walk included), the time to report (SIGINT to exit,
-every live task read and the report written), and memtrace's own peak RSS
-(the kernel's ru_maxrss of the memtrace process). Raises kernel.pid_max,
-vm.max_map_count and kernel.threads-max while it runs and restores them.
-Prints figures; asserts nothing.
+threads (one process), of 10,000 and of 100,000 processes, and with --tasks
+to the 100,000 threads, after one process alone as the baseline; prints the
+time to attach (memtrace's start to its "attached" line: BPF load and the
+task walk included), the time to report (SIGINT to exit, every live task
+read and the report written), and memtrace's own peak RSS (the kernel's
+ru_maxrss of the memtrace process). Raises kernel.pid_max (100,000
+processes need more pids than the default 32,768), vm.max_map_count and
+kernel.threads-max while it runs and restores them, also when it fails or
+is interrupted. A tree is skipped, saying so, when the machine's
+MemAvailable cannot hold it. Prints figures; asserts nothing.
 
 Targets (issue 17): attach <= 1 s per 100k tasks, report <= 1 s, own RSS
 <= 64 MiB at 100k processes.
 
 usage: tools/scale.py [--memtrace build/memtrace] [--tree build/tools/hold_tree]
-                      [--threads 100000] [--procs 10000]
+                      [--threads 100000] [--procs 10000,100000]
 """
 import argparse
 import json
@@ -28,6 +31,13 @@ from sysctl_guard import SysctlGuard, terminate_as_exception, thread_sysctls  # 
 
 # A journal of its own: other benchmarks' guards may run at the same time.
 JOURNAL = "/run/memtrace-bench/scale-sysctl-journal.json"
+# What one of hold_tree's tasks takes from MemAvailable, with room to spare:
+# 119 KiB per single-thread process measured here (page tables, kernel
+# stack, task_struct, mm, copied pages), 64 KiB stack per thread.
+PROC_BYTES = 160 << 10
+THREAD_BYTES = 96 << 10
+# Left to the rest of the machine (it is shared) while a tree is held.
+SPARE_BYTES = 2 << 30
 
 
 class Tree:
@@ -105,6 +115,20 @@ def summary_of(js):
     return json.loads(p.stdout)
 
 
+def mem_available():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def fits(procs, threads):
+    """(whether the tree fits in MemAvailable with SPARE_BYTES left, its estimate)."""
+    need = procs * PROC_BYTES + procs * (threads - 1) * THREAD_BYTES
+    return need + SPARE_BYTES <= mem_available(), need
+
+
 def own_hwm():
     with open("/proc/self/status") as f:
         for line in f:
@@ -118,8 +142,9 @@ def main():
     ap.add_argument("--memtrace", default="build/memtrace")
     ap.add_argument("--tree", default="build/tools/hold_tree")
     ap.add_argument("--threads", type=int, default=100000)
-    ap.add_argument("--procs", type=int, default=10000)
+    ap.add_argument("--procs", default="10000,100000", help="process counts, comma-separated")
     a = ap.parse_args()
+    procs = [int(n) for n in a.procs.split(",") if n]
 
     with open("/proc/loadavg") as f:
         print("scale: load average %s" % " ".join(f.read().split()[:3]))
@@ -127,13 +152,19 @@ def main():
                                                "lost"))
     # One task first: memtrace's own start-up (the verifier's load), the rest's baseline.
     cases = [("1 process (start-up alone)", 1, 1, [[]]),
-             ("%d threads, 1 process" % a.threads, 1, a.threads, [[], ["--tasks"]]),
-             ("%d processes" % a.procs, a.procs, 1, [[]])]
-    limits = thread_sysctls(max(a.threads, a.procs))
+             ("%d threads, 1 process" % a.threads, 1, a.threads, [[], ["--tasks"]])]
+    cases += [("%d processes" % n, n, 1, [[]]) for n in procs]
+    limits = thread_sysctls(max([a.threads] + procs))
     with terminate_as_exception(), SysctlGuard(limits, journal=JOURNAL) as guard, \
             tempfile.TemporaryDirectory() as tmp:
-        for name, procs, threads, variants in cases:
-            with Tree(a.tree, procs, threads) as tree:
+        for name, nprocs, threads, variants in cases:
+            ok, need = fits(nprocs, threads)
+            if not ok:
+                print("  -p %-35s skipped: the tree needs about %.1f GiB, MemAvailable is %.1f GiB"
+                      " (%.0f GiB kept for the rest of the machine)" % (
+                          name, need / 2**30, mem_available() / 2**30, SPARE_BYTES / 2**30), flush=True)
+                continue
+            with Tree(a.tree, nprocs, threads) as tree:
                 for opts in variants:
                     att, rep, rss, r = attach(a.memtrace, tree.p.pid, opts, tmp)
                     label = "-p %s%s" % (name, " " + " ".join(opts) if opts else "")

@@ -82,8 +82,8 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show every process; twice: libbpf's log too", 0 },
 	{ "quiet", 'q', NULL, 0, "No status line on the terminal, no word on attach", 0 },
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 122 when any event was lost", 0 },
-	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default: kernel.pid_max or threads-max, the smaller; 160 bytes of kernel memory each)", 0 },
-	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default 32768)", 0 },
+	{ "max-tasks", OPT_MAX_TASKS, "N", 0, "Live threads the kernel side can follow (default: kernel.pid_max or threads-max, the smaller, at most 1048576; 160 bytes of kernel memory each)", 0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Live processes the kernel side can follow (default kernel.pid_max, at most 131072)", 0 },
 	{ "user", 'u', "USER", 0, "Run the command as USER (uid, gid, groups, HOME); under sudo the default is the user who ran sudo", 0 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run the command as root, not as the user who ran sudo", 0 },
 	{ "duration", OPT_DURATION, "TIME", 0, "Stop after TIME (seconds, or 500ms, 2m, 1h): detach (-p), or send SIGTERM to the command", 0 },
@@ -109,8 +109,8 @@ void settings_init(struct settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->top = 10;
-	s->max_tasks = 0; /* the kernel's own bound, read at start (sysinfo_task_capacity()) */
-	s->max_procs = 32768;
+	s->max_tasks = 0; /* from kernel.pid_max and threads-max: capacity.h */
+	s->max_procs = 0; /* from kernel.pid_max: capacity.h */
 	s->ringbuf_bytes = 0; /* chosen in check_settings() */
 	s->interval_ms = 100;
 	s->runs = 1;

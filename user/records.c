@@ -41,10 +41,14 @@ void records_free(struct records *r)
 	tdestroy(r->pending_args, free_pending);
 	free(r->procs);
 	free(r->tasks);
-	free(r->staged);
 	memset(r, 0, sizeof(*r));
 }
 
+/*
+ * Grows by half: realloc() of a large block moves its pages (mremap) rather
+ * than copying them, and the part not yet written costs no memory, but a
+ * block in the heap is copied, the old one kept until reused.
+ */
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap;
@@ -52,9 +56,9 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 
 	if (need <= *cap)
 		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
+	ncap = *cap ? *cap + *cap / 2 : 64;
+	if (ncap < need)
+		ncap = need;
 	n = realloc(*arr, ncap * elem);
 	if (!n)
 		return -1;
@@ -151,8 +155,8 @@ static int by_identity(const void *a, const void *b)
 {
 	const struct proc_row *x = a, *y = b;
 
-	if (x->p.tgid != y->p.tgid)
-		return x->p.tgid < y->p.tgid ? -1 : 1;
+	if (x->p.kernel_tgid != y->p.kernel_tgid)
+		return x->p.kernel_tgid < y->p.kernel_tgid ? -1 : 1;
 	return x->p.start_ns < y->p.start_ns ? -1 : x->p.start_ns > y->p.start_ns;
 }
 
@@ -163,11 +167,46 @@ static void supersede_staged(struct records *r, const struct mt_proc *p)
 
 	if (!r->staged_sorted || !r->nstaged)
 		return;
-	want.p.tgid = p->tgid;
+	want.p.kernel_tgid = p->tgid;
 	want.p.start_ns = p->start_ns;
-	hit = bsearch(&want, r->staged, r->nstaged, sizeof(*r->staged), by_identity);
+	hit = bsearch(&want, r->procs + r->staged_from, r->nstaged, sizeof(*r->procs), by_identity);
 	if (hit)
 		hit->live = 0;
+}
+
+/*
+ * The row's part of a record. An exited process's share of a peak is known
+ * already: nothing, unless its snapshot is of the tree's gen at its death.
+ */
+static void fill_row(struct proc_row *row, const struct mt_proc *p, int live)
+{
+	struct proc_info *i = &row->p;
+	int k;
+
+	memset(row, 0, sizeof(*row));
+	i->cur = p->cur;
+	i->own_peak = p->own_peak;
+	for (k = 0; k < MT_NR_PEAKS; k++) {
+		i->gen[k] = live ? p->snap_gen[k] : p->exit_gen[k];
+		if (live || p->snap_gen[k] == p->exit_gen[k])
+			row->at_peak[k] = p->at_peak[k];
+	}
+	i->start_ns = p->start_ns;
+	i->exit_ns = p->exit_ns;
+	i->own_peak_ns = p->own_peak_ns;
+	i->own_peak_kernel_bytes = p->own_peak_kernel_bytes;
+	i->first_rss_pages = p->first_rss_pages;
+	i->threads_total = p->threads_total;
+	i->peak_threads = p->peak_threads;
+	i->faults = p->faults;
+	i->kernel_tgid = p->tgid;
+	i->tgid = p->ns_tgid ? p->ns_tgid : p->tgid;
+	i->ppid = p->ns_tgid ? p->ns_ppid : p->ppid;
+	i->flags = p->flags;
+	i->execs = p->execs;
+	i->exit_code = p->exit_code;
+	memcpy(i->comm, p->comm, sizeof(i->comm));
+	row->live = live;
 }
 
 int records_add_proc(struct records *r, const struct mt_proc *p, int live)
@@ -183,37 +222,48 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live)
 	if (grow((void **)&r->procs, &r->procs_cap, r->nprocs + 1, sizeof(*r->procs)))
 		return -1;
 	row = &r->procs[r->nprocs++];
-	memset(row, 0, sizeof(*row));
-	row->p = *p;
-	records_use_ns_pids(&row->p);
-	row->live = live;
+	fill_row(row, p, live);
 	row->cmdline = take_args(r, p->tgid);
 	return 0;
 }
 
+int records_reserve(struct records *r, size_t n)
+{
+	return grow((void **)&r->procs, &r->procs_cap, r->nprocs + n, sizeof(*r->procs));
+}
+
+/* Takes the staged rows out from among the rows, closing the gap. */
 void records_stage_clear(struct records *r)
 {
+	size_t after = r->staged_from + r->nstaged;
+
+	if (r->nstaged)
+		memmove(r->procs + r->staged_from, r->procs + after,
+			(r->nprocs - after) * sizeof(*r->procs));
+	r->nprocs -= r->nstaged;
 	r->nstaged = 0;
+	r->staged_from = r->nprocs;
 	r->staged_sorted = 0;
 }
 
 int records_stage_live(struct records *r, const struct mt_proc *p)
 {
-	struct proc_row *row;
-
-	if (grow((void **)&r->staged, &r->staged_cap, r->nstaged + 1, sizeof(*r->staged)))
+	if (!r->nstaged)
+		r->staged_from = r->nprocs;
+	/* Staged rows must stay together: no exit row may come between. */
+	if (r->staged_sorted || r->staged_from + r->nstaged != r->nprocs)
 		return -1;
-	row = &r->staged[r->nstaged++];
-	memset(row, 0, sizeof(*row));
-	row->p = *p;
-	row->live = 1;
+	if (grow((void **)&r->procs, &r->procs_cap, r->nprocs + 1, sizeof(*r->procs)))
+		return -1;
+	fill_row(&r->procs[r->nprocs++], p, 1);
+	r->nstaged++;
 	return 0;
 }
 
 void records_stage_seal(struct records *r)
 {
 	if (r->nstaged > 1)
-		qsort(r->staged, r->nstaged, sizeof(*r->staged), by_identity);
+		qsort(r->procs + r->staged_from, r->nstaged, sizeof(*r->procs), by_identity);
 	r->staged_sorted = 1;
 }
 
@@ -222,7 +272,7 @@ size_t records_staged_live(const struct records *r)
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nstaged; i++)
-		n += r->staged[i].live;
+		n += r->procs[r->staged_from + i].live;
 	return n;
 }
 
@@ -232,16 +282,45 @@ int64_t records_unaccounted(const struct records *r, const struct mt_tree *tree)
 	       (int64_t)records_staged_live(r) - (int64_t)tree->proc_records_dropped;
 }
 
+static void reverse_rows(struct proc_row *a, size_t n)
+{
+	struct proc_row t;
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		t = a[i];
+		a[i] = a[n - 1 - i];
+		a[n - 1 - i] = t;
+	}
+}
+
+/*
+ * In place: the staged rows still live stay (and take their command
+ * lines), the superseded ones go, and the live ones move behind the exit
+ * rows that arrived while they were staged (a rotation by three reversals).
+ */
 int records_commit_staged(struct records *r)
 {
-	size_t i;
-	int err = 0;
+	struct proc_row *first = r->procs + r->staged_from;
+	size_t i, live = 0, after = r->nprocs - r->staged_from - r->nstaged;
 
-	for (i = 0; i < r->nstaged; i++)
-		if (r->staged[i].live && records_add_proc(r, &r->staged[i].p, 1))
-			err = -1;
-	records_stage_clear(r);
-	return err;
+	for (i = 0; i < r->nstaged; i++) {
+		if (!first[i].live)
+			continue;
+		first[live] = first[i];
+		first[live].cmdline = take_args(r, first[live].p.kernel_tgid);
+		live++;
+	}
+	memmove(first + live, first + r->nstaged, after * sizeof(*first));
+	reverse_rows(first, live);
+	reverse_rows(first + live, after);
+	reverse_rows(first, live + after);
+	r->nprocs = r->staged_from + live + after;
+	r->live_procs += live;
+	r->nstaged = 0;
+	r->staged_from = r->nprocs;
+	r->staged_sorted = 0;
+	return 0;
 }
 
 const struct proc_row *records_find_exited(const struct records *r, uint32_t pid)
@@ -251,9 +330,8 @@ const struct proc_row *records_find_exited(const struct records *r, uint32_t pid
 
 	for (i = 0; i < r->nprocs; i++) {
 		const struct proc_row *row = &r->procs[i];
-		uint32_t seen = row->p.ns_tgid ? row->p.ns_tgid : row->p.tgid;
 
-		if (row->live || seen != pid)
+		if (row->live || row->p.tgid != pid)
 			continue;
 		if (!best || row->p.start_ns < best->p.start_ns)
 			best = row;
@@ -275,15 +353,12 @@ void records_finish(struct records *r, const struct mt_tree *tree)
 		struct proc_row *row = &r->procs[i];
 
 		for (k = 0; k < MT_NR_PEAKS; k++) {
-			if (row->live) {
-				row->at_peak[k] = row->p.snap_gen[k] == tree->gen[k] ? row->p.at_peak[k]
-										    : row->p.cur;
-			} else if (row->p.exit_gen[k] == tree->gen[k] &&
-				   row->p.snap_gen[k] == tree->gen[k]) {
-				row->at_peak[k] = row->p.at_peak[k];
-			} else {
+			if (row->p.gen[k] == tree->gen[k])
+				continue;
+			if (row->live)
+				row->at_peak[k] = row->p.cur;
+			else
 				memset(&row->at_peak[k], 0, sizeof(row->at_peak[k]));
-			}
 		}
 	}
 }
@@ -316,16 +391,18 @@ void records_sort_by_peak(struct records *r)
 		qsort(r->procs, r->nprocs, sizeof(*r->procs), by_peak);
 }
 
+/* Rows before the staged ones (all, when none are staged) are pruned; the rest move down. */
 void records_prune(struct records *r, const struct mt_tree *tree, size_t keep)
 {
-	size_t i, out = 0, ranked = 0;
+	size_t i, out = 0, ranked = 0, end = r->nstaged ? r->staged_from : r->nprocs;
 
 	/* Largest first: the first keep dead rows by peak survive. */
-	records_sort_by_peak(r);
-	for (i = 0; i < r->nprocs; i++) {
+	if (end > 1)
+		qsort(r->procs, end, sizeof(*r->procs), by_peak);
+	for (i = 0; i < end; i++) {
 		const struct proc_row *row = &r->procs[i];
-		int at_peak = row->p.exit_gen[MT_PEAK_RSS] == tree->gen[MT_PEAK_RSS] ||
-			      row->p.exit_gen[MT_PEAK_TOTAL] == tree->gen[MT_PEAK_TOTAL];
+		int at_peak = (!row->live && row->p.gen[MT_PEAK_RSS] == tree->gen[MT_PEAK_RSS]) ||
+			      (!row->live && row->p.gen[MT_PEAK_TOTAL] == tree->gen[MT_PEAK_TOTAL]);
 
 		if (row->live || at_peak || ranked < keep) {
 			if (!row->live && !at_peak)
@@ -336,5 +413,13 @@ void records_prune(struct records *r, const struct mt_tree *tree, size_t keep)
 			r->procs_dropped++;
 		}
 	}
-	r->nprocs = out;
+	memmove(r->procs + out, r->procs + end, (r->nprocs - end) * sizeof(*r->procs));
+	r->nprocs -= end - out;
+	if (r->nstaged)
+		r->staged_from = out;
+}
+
+size_t records_exited_rows(const struct records *r)
+{
+	return r->nprocs - r->nstaged - r->live_procs;
 }

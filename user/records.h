@@ -13,14 +13,50 @@
 
 #include "memtrace.h"
 
+/*
+ * What a row keeps of a process's record: what the reports show, none of
+ * the kernel side's bookkeeping (tickets, pending changes), so that 100,000
+ * live processes fit in memtrace's own 64 MiB (README "Scale").
+ */
+struct proc_info {
+	struct mt_mem cur;      /* live rows: now */
+	struct mt_mem own_peak; /* at this process's own RSS peak */
+	/*
+	 * The tree's gen of each peak kind the row's at_peak[] belongs to: its
+	 * snapshot's for a live row, its death's for an exited one (an exited
+	 * row whose snapshot is older holds nothing at that peak).
+	 */
+	__u64 gen[MT_NR_PEAKS];
+	__u64 start_ns;
+	__u64 exit_ns;
+	__u64 own_peak_ns;
+	__s64 own_peak_kernel_bytes;
+	__s64 first_rss_pages;
+	__u64 threads_total;
+	__s64 peak_threads;
+	__u64 faults;
+	__u32 kernel_tgid; /* the kernel side's key: exit records and command lines */
+	__u32 tgid;        /* as memtrace's own PID namespace sees it, where it can */
+	__u32 ppid;
+	__u32 flags;
+	__u32 execs;
+	__s32 exit_code;
+	char comm[MT_COMM_LEN];
+};
+
 struct proc_row {
-	struct mt_proc p;
-	struct mt_mem at_peak[MT_NR_PEAKS]; /* resolved by records_finish() */
-	int live;                           /* still running when the report was made */
+	struct proc_info p;
+	struct mt_mem at_peak[MT_NR_PEAKS]; /* its share of each peak; resolved by records_finish() */
 	char *cmdline;                      /* its latest exec's arguments, space-separated; or NULL */
+	int live;                           /* still running when the report was made */
 };
 
 struct records {
+	/*
+	 * One row per process: exited ones as their records arrive; at the end
+	 * the live ones, staged in place (procs[staged_from] on, nstaged of
+	 * them, exit records that arrive meanwhile after them) and kept last.
+	 */
 	struct proc_row *procs;
 	size_t nprocs, procs_cap;
 	struct mt_task *tasks; /* kept only when keep_tasks is set */
@@ -36,8 +72,7 @@ struct records {
 	 * exit record that arrives for one of them (same tgid and start)
 	 * supersedes it, so that no process is counted twice.
 	 */
-	struct proc_row *staged;
-	size_t nstaged, staged_cap;
+	size_t staged_from, nstaged;
 	int staged_sorted;
 	uint64_t live_procs; /* rows marked live */
 	uint64_t rows_lost;  /* processes neither a row nor counted as dropped */
@@ -61,6 +96,8 @@ int records_add_proc(struct records *r, const struct mt_proc *p, int live);
 int records_set_args(struct records *r, uint32_t tgid, const char *args, size_t len);
 /* Collecting the live processes at the end, in rounds until they balance: */
 void records_stage_clear(struct records *r);
+/* Room for n more rows, taken at once (the live ones, counted before they are read). */
+int records_reserve(struct records *r, size_t n);
 int records_stage_live(struct records *r, const struct mt_proc *p);
 /* From here on, exit records supersede the staged rows they match. */
 void records_stage_seal(struct records *r);
@@ -72,7 +109,7 @@ size_t records_staged_live(const struct records *r);
  * buffer): 0 when the collection balances, negative if one was counted twice.
  */
 int64_t records_unaccounted(const struct records *r, const struct mt_tree *tree);
-/* Makes the staged rows that were not superseded live rows. */
+/* Makes the staged rows that were not superseded live rows, the last rows. */
 int records_commit_staged(struct records *r);
 /*
  * The exited row of the process that pid named (as memtrace's PID namespace
@@ -92,6 +129,8 @@ int64_t mem_kernel_bytes(const struct mt_mem *m, uint64_t thread_bytes);
  * largest by own peak; counts the others in procs_dropped.
  */
 void records_prune(struct records *r, const struct mt_tree *tree, size_t keep);
+/* Rows of exited processes (the ones records_prune() bounds). */
+size_t records_exited_rows(const struct records *r);
 /* Sorts rows by own peak RSS, largest first (ties: earlier start first). */
 void records_sort_by_peak(struct records *r);
 

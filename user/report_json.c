@@ -62,7 +62,7 @@ static void write_exit(struct json *j, const char *key, int wait_status, int val
 
 static void write_process(struct json *j, const struct proc_row *row, const struct summary *s)
 {
-	const struct mt_proc *p = &row->p;
+	const struct proc_info *p = &row->p;
 
 	json_begin_object(j, NULL);
 	json_uint(j, "pid", p->tgid);

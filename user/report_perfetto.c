@@ -131,7 +131,7 @@ static void exit_arg(FILE *f, const struct proc_row *row)
 
 static void process(struct perfetto *pf, const struct summary *s, const struct proc_row *row)
 {
-	const struct mt_proc *p = &row->p;
+	const struct proc_info *p = &row->p;
 	uint64_t end = row->live ? s->end_ns : p->exit_ns;
 	uint64_t start = summary_since_start(s, p->start_ns);
 	int k;

@@ -51,11 +51,6 @@ void sysinfo_read(struct sysinfo_mt *si)
 		snprintf(si->kernel_release, sizeof(si->kernel_release), "%s", u.release);
 }
 
-uint64_t sysinfo_task_capacity(const struct sysinfo_mt *si)
-{
-	return si->threads_max < si->pid_max ? si->threads_max : si->pid_max;
-}
-
 uint64_t sysinfo_thread_bytes(const struct sysinfo_mt *si)
 {
 	return si->task_struct_bytes + MT_THREAD_SMALL_SLABS;

@@ -24,8 +24,6 @@ struct sysinfo_mt {
 };
 
 void sysinfo_read(struct sysinfo_mt *si);
-/* Live tasks the kernel allows now: each needs a pid and counts against threads-max. */
-uint64_t sysinfo_task_capacity(const struct sysinfo_mt *si);
 /* memtrace's own peak and current RSS, from /proc/self/status. */
 void sysinfo_self_memory(uint64_t *hwm_bytes, uint64_t *rss_bytes);
 /* Bytes of kernel memory one thread costs, by the model above. */

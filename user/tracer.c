@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "kernel_check.h"
 #include "memtrace.skel.h"
 #include "memtrace_spin.skel.h"
@@ -51,7 +52,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	} else if (kind == MT_EV_PROC_EXIT && size >= sizeof(struct mt_proc_event)) {
 		const struct mt_proc_event *e = data;
 
-		if (t->rec->nprocs >= RECORDS_MAX_PROCS) {
+		if (records_exited_rows(t->rec) >= RECORDS_MAX_PROCS) {
 			struct mt_tree tree;
 
 			if (tracer_read_tree(t, &tree) == 0)
@@ -188,19 +189,19 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	skel->rodata->nr_cpus = (unsigned int)ncpu;
 	skel->rodata->thread_bytes = t->thread_bytes;
 	skel->rodata->task_records = rec->keep_tasks;
-	bpf_map__set_max_entries(skel->maps.tasks,
-				 (unsigned int)(s->max_tasks ? s->max_tasks : sysinfo_task_capacity(&t->si)));
-	skel->rodata->max_procs = (unsigned int)s->max_procs;
+	bpf_map__set_max_entries(skel->maps.tasks, task_slots(t->si.pid_max, t->si.threads_max, s->max_tasks));
+	t->proc_slots = proc_slots(t->si.pid_max, s->max_procs);
+	skel->rodata->max_procs = t->proc_slots;
 	/* Command lines travel only where they are shown: -v and the JSON. */
 	skel->rodata->exec_args = s->verbose > 0 || s->json;
 	skel->rodata->limit_bytes = (__s64)s->limit_bytes;
 	skel->rodata->limit_kind = (__u32)s->limit_kind;
 	skel->rodata->limit_signal = (__u32)s->limit_signal;
-	bpf_map__set_max_entries(skel->maps.procs, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.proc_slots, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.free_slots, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.mm_shares, (unsigned int)s->max_procs);
-	bpf_map__set_max_entries(skel->maps.pending_exits, (unsigned int)s->max_procs);
+	bpf_map__set_max_entries(skel->maps.procs, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.proc_slots, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.free_slots, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.mm_shares, t->proc_slots);
+	bpf_map__set_max_entries(skel->maps.pending_exits, t->proc_slots);
 	/* A bit per possible tgid (bpf/followed_bits.h). */
 	bpf_map__set_max_entries(skel->maps.followed_bits, (unsigned int)((t->si.pid_max + 63) / 64));
 	skel->rodata->test_fail_lock = test_fail_lock_mask();
@@ -329,19 +330,50 @@ static int by_tgid(const void *a, const void *b)
 	return x->p.tgid < y->p.tgid ? -1 : x->p.tgid > y->p.tgid;
 }
 
+/* Slots read per bpf() call: 100,000 processes are 400 calls, not 100,000 (112 KiB of buffer). */
+#define SLOT_BATCH 256
+
+static int is_live(const struct mt_proc *p)
+{
+	/* A free slot has tgid 0. */
+	return p->tgid && !(p->flags & MT_PROC_DEAD);
+}
+
 int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const struct mt_proc *p),
 			 void *ctx)
 {
-	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct mt_proc *batch = malloc(SLOT_BATCH * sizeof(*batch));
+	int pfd = bpf_map__fd(t->skel->maps.procs), n = 0, end = 0, failed = !batch;
 	__u64 slots = t->skel->bss->slots_used;
+	__u32 keys[SLOT_BATCH], at, count, i, slot = 0, *from = NULL;
 	struct mt_proc p;
-	__u32 slot;
 
 	if (slots > bpf_map__max_entries(t->skel->maps.procs))
 		slots = bpf_map__max_entries(t->skel->maps.procs);
-	for (slot = 0; slot < slots; slot++) {
-		/* A free slot has tgid 0. */
-		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && p.tgid && !(p.flags & MT_PROC_DEAD)) {
+	for (at = 0; !failed && !end && at < slots; at += count) {
+		count = slots - at < SLOT_BATCH ? (__u32)(slots - at) : SLOT_BATCH;
+		/* The last slot read comes back in slot, where the next call starts after it. */
+		if (bpf_map_lookup_batch(pfd, from, &slot, keys, batch, &count, &opts)) {
+			failed = errno != ENOENT;
+			end = 1; /* ENOENT: the map's last slot was read */
+			if (failed)
+				break;
+		}
+		for (i = 0; i < count; i++) {
+			if (is_live(&batch[i])) {
+				fn(ctx, &batch[i]);
+				n++;
+			}
+		}
+		from = &slot;
+	}
+	free(batch);
+	if (!failed)
+		return n;
+	/* No memory, or a kernel without batched reads: slot by slot, from the first not read. */
+	for (slot = at; slot < slots; slot++) {
+		if (bpf_map_lookup_elem(pfd, &slot, &p) == 0 && is_live(&p)) {
 			fn(ctx, &p);
 			n++;
 		}
@@ -368,36 +400,74 @@ static void stage_live_proc(void *ctx, const struct mt_proc *p)
 
 int tracer_stage_live_procs(struct tracer *t)
 {
+	struct mt_tree tree;
+
 	records_stage_clear(t->rec);
+	/* The live rows' room at once, rather than grown row by row at the end. */
+	if (tracer_read_tree(t, &tree) == 0 && tree.procs_live > 0 &&
+	    records_reserve(t->rec, (size_t)tree.procs_live))
+		t->record_failures++;
 	/* A dead process sends its exit record: only live ones are staged. */
 	tracer_for_each_proc(t, stage_live_proc, t);
 	records_stage_seal(t->rec);
 	return 0;
 }
 
+/* One live thread: its row, and its faults added to its live process's row. */
+static void collect_live_task(struct tracer *t, const struct mt_task *task, size_t first_live)
+{
+	struct proc_row want, *row;
+
+	if (records_add_task(t->rec, task, 1))
+		t->record_failures++;
+	/* A live process's faults: its exited threads' plus these. */
+	want.p.tgid = task->ns_tgid ? task->ns_tgid : task->tgid;
+	row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
+		      sizeof(struct proc_row), by_tgid);
+	if (row)
+		row->p.faults += task->faults;
+}
+
+/* Threads read per bpf() call (22 KiB of buffer); a hash bucket larger than that fails the call. */
+#define TASK_BATCH 256
+
 int tracer_collect_live_tasks(struct tracer *t)
 {
-	int tfd = bpf_map__fd(t->skel->maps.tasks);
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct mt_task *batch = malloc(TASK_BATCH * sizeof(*batch));
+	int tfd = bpf_map__fd(t->skel->maps.tasks), end = 0, failed = !batch;
 	size_t first_live = t->rec->nprocs - t->rec->live_procs;
+	__u32 keys[TASK_BATCH], count, i, pos = 0, *from = NULL;
 	__u32 key, next, *prev = NULL;
 	struct mt_task task;
 
 	/* The live rows are the last ones added. */
 	qsort(t->rec->procs + first_live, t->rec->nprocs - first_live, sizeof(struct proc_row),
 	      by_tgid);
-	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(tfd, &next, &task) == 0) {
-			struct proc_row want, *row;
-
-			if (records_add_task(t->rec, &task, 1))
-				t->record_failures++;
-			/* A live process's faults: its exited threads' plus these. */
-			want.p.tgid = task.ns_tgid ? task.ns_tgid : task.tgid;
-			row = bsearch(&want, t->rec->procs + first_live, t->rec->nprocs - first_live,
-				      sizeof(struct proc_row), by_tgid);
-			if (row)
-				row->p.faults += task.faults;
+	while (!failed && !end) {
+		count = TASK_BATCH;
+		if (bpf_map_lookup_batch(tfd, from, &pos, keys, batch, &count, &opts)) {
+			/* ENOENT: the last bucket was read. Anything else: key by key if nothing was read yet. */
+			if (errno != ENOENT && !from) {
+				failed = 1;
+				break;
+			}
+			if (errno != ENOENT) {
+				t->record_failures++; /* the rest not read: counted, never silent */
+				count = 0;
+			}
+			end = 1;
 		}
+		for (i = 0; i < count; i++)
+			collect_live_task(t, &batch[i], first_live);
+		from = &pos;
+	}
+	free(batch);
+	if (!failed)
+		return 0;
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(tfd, &next, &task) == 0)
+			collect_live_task(t, &task, first_live);
 		key = next;
 		prev = &key;
 	}

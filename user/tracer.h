@@ -17,6 +17,7 @@ struct tracer {
 	struct records *rec;
 	struct sysinfo_mt si;
 	uint64_t thread_bytes;
+	uint32_t proc_slots;      /* live processes the kernel side can follow (capacity.h) */
 	uint64_t record_failures; /* records user space could not store (no memory) */
 };
 

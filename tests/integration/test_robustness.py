@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, test, wait_until_polling
@@ -298,6 +299,59 @@ def too_many_live_processes_are_counted(c):
     ev = r["events"]
     check(ev["map_full"] == 5 and ev["lost"] >= 5, "events %s" % ev)
     check(r["processes"]["peak_concurrent"] == 16, "processes %s" % r["processes"])
+
+
+# The kernel's map types (include/uapi/linux/bpf.h) of the five process maps.
+MAP_HASH, MAP_ARRAY, MAP_QUEUE = 1, 2, 22
+
+
+def bpf_maps_of(pid):
+    """The kernel's own description (fdinfo) of every BPF map process pid holds open."""
+    maps = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:bpf-map":
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except OSError:
+            continue
+        maps.append({k: int(v) for k, v in info.items() if v.strip().isdigit()})
+    return maps
+
+
+@test
+def process_slots_follow_pid_max(c):
+    """The process maps have a slot per pid (kernel.pid_max, raised above the
+    old fixed 32,768 for the test; at most 131072) or --max-procs of them, as
+    the kernel describes memtrace's open maps (fdinfo), read while the command
+    runs."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                    "tools"))
+    import sysctl_guard
+    with sysctl_guard.SysctlGuard({"kernel.pid_max": 40000}, journal=c.path("pid-max-journal.json")):
+        pid_max = sysctl_guard.read_sysctl("kernel.pid_max")
+        for opts, slots in (([], min(pid_max, 131072)), (["--max-procs", "20"], 20)):
+            slots_of(c, opts, slots, pid_max)
+
+
+def slots_of(c, opts, slots, pid_max):
+    """Checks that memtrace run with opts has five process maps of slots entries."""
+    mt = subprocess.Popen([c.memtrace, "-q", "-o", os.devnull] + opts + ["--", c.fx("hold"), "60000"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(mt, "ready", timeout=30)
+        maps = bpf_maps_of(mt.pid)
+    finally:
+        mt.kill()
+        mt.wait()
+    sized = sorted(m["map_type"] for m in maps if m.get("max_entries") == slots)
+    check(sized == [MAP_HASH, MAP_HASH, MAP_ARRAY, MAP_QUEUE, MAP_QUEUE],
+          "%s: maps of %d entries (pid_max %d): types %s" % (opts or "default", slots, pid_max, sized))
+    array = [m for m in maps if m.get("max_entries") == slots and m["map_type"] == MAP_ARRAY][0]
+    # Preallocated: the kernel charges every slot at load.
+    check(array["memlock"] >= slots * array["value_size"], "procs memlock %d for %d slots of %d bytes"
+          % (array["memlock"], slots, array["value_size"]))
 
 
 @test

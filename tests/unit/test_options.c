@@ -82,8 +82,8 @@ static void defaults(void **state)
 	assert_false(s.strict);
 	assert_null(s.output);
 	assert_int_equal(s.npids, 0);
-	assert_int_equal(s.max_tasks, 0);
-	assert_int_equal(s.max_procs, 32768);
+	assert_int_equal(s.max_tasks, 0); /* from pid_max and threads-max at load: test_capacity.c */
+	assert_int_equal(s.max_procs, 0); /* from kernel.pid_max at load: test_capacity.c */
 	assert_int_equal(s.ringbuf_bytes, 8 << 20);
 	assert_int_equal(s.interval_ms, 100);
 	assert_int_equal(s.runs, 1);

@@ -225,6 +225,71 @@ static void exit_record_supersedes_live_row(void **state)
 	records_free(&r);
 }
 
+/*
+ * The live rows are staged in place among the rows, once: an exit row that
+ * arrives meanwhile (and a prune it sets off) leaves them whole, and the
+ * commit puts them last, with their command lines and their pids as
+ * memtrace's PID namespace sees them.
+ */
+static void staged_in_place_then_last(void **state)
+{
+	struct records r;
+	struct mt_tree tree;
+	struct mt_proc dead = proc(5), late = proc(6), a = proc(30), b = proc(20);
+	unsigned i;
+
+	(void)state;
+	memset(&tree, 0, sizeof(tree));
+	tree.gen[MT_PEAK_RSS] = 1; /* dead died before both peaks: it may go */
+	tree.gen[MT_PEAK_TOTAL] = 1;
+	records_init(&r, 0);
+	dead.own_peak = mem(1, 0, 1);
+	records_add_proc(&r, &dead, 0);
+	a.ns_tgid = 3; /* inside a PID namespace */
+	a.ns_ppid = 1;
+	assert_int_equal(records_set_args(&r, 30, "a\0-x\0", 5), 0);
+	assert_int_equal(records_reserve(&r, 2), 0);
+	assert_true(r.procs_cap >= 3);
+	assert_int_equal(records_stage_live(&r, &a), 0);
+	assert_int_equal(records_stage_live(&r, &b), 0);
+	records_stage_seal(&r);
+	assert_int_equal(r.nprocs, 3); /* no second copy: the staged rows are rows */
+	late.own_peak = mem(9, 0, 1);
+	records_add_proc(&r, &late, 0);
+	/* Only the exited rows before the stage are pruned: the staged ones stay sorted, whole. */
+	records_prune(&r, &tree, 0);
+	assert_int_equal(r.procs_dropped, 1);
+	assert_int_equal(records_exited_rows(&r), 1);
+	assert_int_equal(records_staged_live(&r), 2);
+	records_add_proc(&r, &b, 0); /* b exits: its record supersedes its staged row */
+	assert_int_equal(records_staged_live(&r), 1);
+	assert_int_equal(records_commit_staged(&r), 0);
+	assert_int_equal(r.nprocs, 3);
+	assert_int_equal(r.live_procs, 1);
+	for (i = 0; i < 2; i++)
+		assert_false(r.procs[i].live);
+	assert_int_equal(r.procs[0].p.tgid, 6);
+	assert_int_equal(r.procs[1].p.tgid, 20);
+	assert_true(r.procs[2].live);
+	assert_int_equal(r.procs[2].p.tgid, 3);
+	assert_int_equal(r.procs[2].p.ppid, 1);
+	assert_int_equal(r.procs[2].p.kernel_tgid, 30);
+	assert_string_equal(r.procs[2].cmdline, "a -x");
+	/* A second round stages afresh: rows are never counted twice. */
+	assert_int_equal(records_stage_live(&r, &a), 0);
+	records_stage_clear(&r);
+	assert_int_equal(r.nprocs, 3);
+	records_free(&r);
+}
+
+/* A row keeps what the reports show and no more: 100,000 of them fit in 36 MiB. */
+static void rows_stay_small(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct proc_row) <= 376);
+	assert_true(sizeof(struct proc_row) < sizeof(struct mt_proc));
+}
+
 static void byte_sums(void **state)
 {
 	struct mt_mem m = mem(3, 2, 4);
@@ -244,6 +309,8 @@ int main(void)
 		cmocka_unit_test(sorted_by_own_peak),
 		cmocka_unit_test(pruning_keeps_what_the_report_needs),
 		cmocka_unit_test(exit_record_supersedes_live_row),
+		cmocka_unit_test(staged_in_place_then_last),
+		cmocka_unit_test(rows_stay_small),
 		cmocka_unit_test(byte_sums),
 		cmocka_unit_test(command_lines),
 	};
