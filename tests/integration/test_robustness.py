@@ -337,7 +337,9 @@ def process_slots_follow_pid_max(c):
 
 def slots_of(c, opts, slots, pid_max):
     """Checks that memtrace run with opts has five process maps of slots entries."""
-    mt = subprocess.Popen([c.memtrace, "-q", "-o", os.devnull] + opts + ["--", c.fx("hold"), "60000"],
+    # The task map follows pid_max too: sized apart, only the process maps have `slots` entries.
+    mt = subprocess.Popen([c.memtrace, "-q", "-o", os.devnull, "--max-tasks", "4096"] + opts +
+                          ["--", c.fx("hold"), "60000"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for_line(mt, "ready", timeout=30)
