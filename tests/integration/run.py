@@ -49,9 +49,9 @@ import test_limits  # noqa: E402,F401
 import test_kernel_variants  # noqa: E402,F401
 from common import Ctx, Failure, Skip, TESTS  # noqa: E402
 
-# Measured on the 2-CPU machines (tests/README.md): 4 at a time took the
-# suite from 195 s to about 80 s; 6 gained nothing more and left the CPUs
-# saturated, where the tests' waits turn into queueing.
+# Most tests wait (sleeping fixtures, memtrace's polls), but each memtrace
+# start spends about 0.25 s of CPU verifying its BPF programs: twice the
+# CPUs keeps them busy without queueing (the figures: README, Development).
 DEFAULT_JOBS = 2 * (os.cpu_count() or 1)
 
 
