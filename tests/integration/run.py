@@ -176,7 +176,7 @@ def main():
         running = {}  # pid -> (index, read end)
         shown = 0
         # Tests of an exclusive group start first: each group is a chain of
-        # tests one after the other (the 10,000-thread workloads: the longest).
+        # tests one after the other, which then ends along with the rest.
         todo = sorted(range(len(order)), key=lambda i: (getattr(order[i], "serial", None) is not None,
                                                         getattr(order[i], "exclusive", None) is None, i))
         while todo or running:
