@@ -1,5 +1,5 @@
-"""Every built workload under memtrace: 10,000 tasks sleeping 1 s each (6 s
-for Java's platform threads)."""
+"""Every built workload under memtrace: 10,000 tasks sleeping 1 s each (8 and
+12 s for Java's platform threads)."""
 import math
 import os
 import subprocess
@@ -13,15 +13,15 @@ NAMES = ["rust-threads", "rust-tokio", "rust-tokio@2023", "rust-async-std", "rus
          "go", "java-threads", "java-threads@2023", "java-virtual", "java-virtual@2023", "csharp", "csharp-coreclr", "node", "node@2023",
          "python", "python@2023", "elixir", "elixir-beam", "c-pthreads", "c-timers"]
 N = 10000
-# A JVM starts and ends its 10,000 platform threads in under 4 s on an idle
-# machine here (the whole run with 0 s sleeps: 3.7 s), one at a time under
-# its own locks: with other work on the 2 CPUs a preempted holder makes the
-# rest wait, and the starts took over 10 s, the ends 45 s (80 s for one
-# test). So these run alone (serial), with sleeps that outlast the starts
-# at least once again; when the starts outlast the sleeps anyway (below),
-# the run is repeated with sleeps longer than the whole first run. Before:
-# 20 s sleeps, 24 s a test.
-SECONDS = {"java-threads": 6, "java-threads@2023": 6}
+# A JVM starts and ends its 10,000 platform threads one at a time under its
+# own locks: with other work on the 2 CPUs a preempted holder makes the rest
+# wait, and the starts took over 10 s, the ends 45 s (80 s for one test). So
+# these run alone (serial). Alone, Java 25 (java-threads) spent 5.4 s on
+# starts and ends around 6 s sleeps, Java 21 (@2023) 8.2 s around 20 s
+# sleeps, and its starts outlasted 6 s sleeps: the sleeps are about twice
+# the starts. When the starts outlast them anyway (below), the run is
+# repeated with sleeps longer than the whole first run. Before: 20 s sleeps.
+SECONDS = {"java-threads": 8, "java-threads@2023": 12}
 # At most this many threads at once. Node runs the article's CommonJS script:
 # its main thread, 4 V8 platform workers and 2 helpers (7); an ES module
 # would also start libuv's pool of 4 (11 threads), which the article's
