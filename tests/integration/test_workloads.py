@@ -40,7 +40,10 @@ def listing():
 
 
 def workload_test(name):
-    model = subprocess.run([RUN, "--model", name], capture_output=True, text=True).stdout.strip()
+    try:
+        model = subprocess.run([RUN, "--model", name], capture_output=True, text=True).stdout.strip()
+    except OSError:  # a copy of the tests without workloads/ (make mutants): these are not run
+        model = None
 
     def run_workload(c):
         rows = listing()
