@@ -135,22 +135,29 @@ unit: deps
 	$(Q)$(MAKE) $(UNIT_BINS)
 	$(Q)for t in $(UNIT_BINS); do $$t || exit 1; done
 
+# JOBS: integration tests at a time (run.py's default: twice the CPUs).
+INTEGRATION = BUILD=$(abspath $(OUTPUT))/workloads python3 tests/integration/run.py \
+	--memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures $(if $(JOBS),-j $(JOBS))
+TEST_KERNELS = python3 tools/test_kernels.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures \
+	--cache $(abspath $(OUTPUT))/kernels $(if $(KERNELS),--kernels $(KERNELS))
+
 integration: deps-bench
 	$(Q)$(MAKE) all fixtures tools workloads
-	$(Q)BUILD=$(abspath $(OUTPUT))/workloads python3 tests/integration/run.py \
-		--memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures
+	$(Q)$(INTEGRATION)
 
-test: deps-bench
+# The kernels in QEMU boot while the integration tests run (they mostly wait
+# on sleeping fixtures); the serial tests wait for them. The running kernel's
+# column is left out: the integration tests are those tests on it.
+test: deps-bench deps-kernels
 	$(Q)$(MAKE) unit
-	$(Q)$(MAKE) integration
-	$(Q)$(MAKE) test-kernels
+	$(Q)$(MAKE) all fixtures tools workloads
+	$(Q)$(INTEGRATION) --alongside "$(TEST_KERNELS) --no-host"
 
 # The core integration tests on other kernels booted in QEMU, and on this one:
 # a matrix kernel x test. KERNELS lists Debian kernel series (default 6.12,6.1).
 test-kernels: deps-kernels
 	$(Q)$(MAKE) all fixtures
-	$(Q)python3 tools/test_kernels.py --memtrace $(OUTPUT)/memtrace --fixtures $(OUTPUT)/fixtures \
-		--cache $(abspath $(OUTPUT))/kernels $(if $(KERNELS),--kernels $(KERNELS))
+	$(Q)$(TEST_KERNELS)
 
 # The benchmark matrix: every built runtime at N = 1, 10k, 100k, 1M under
 # memtrace, 3 runs per cell. QUICK=1 runs a subset of a few seconds (1 run); BENCH_ARGS

@@ -33,6 +33,27 @@ def register(fn):
     return test(fn)
 
 
+def serial(why):
+    """Marks a test that must run alone, overlapped by no other test (run.py
+    runs it after the others, one at a time): it reads host-wide state,
+    changes it, or asserts a time that other work on the CPUs would move.
+    why says which; tests/README.md lists them."""
+    def mark(fn):
+        fn.serial = why
+        return fn
+    return mark
+
+
+def exclusive(group):
+    """Marks a test that may overlap others, but no other test of group (for
+    example "10k-threads": two of those at once would come near the default
+    kernel.pid_max of 32768)."""
+    def mark(fn):
+        fn.exclusive = group
+        return fn
+    return mark
+
+
 class Failure(Exception):
     pass
 

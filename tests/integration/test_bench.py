@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from common import Failure, check, test
+from common import Failure, check, serial, test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
@@ -185,6 +185,7 @@ def plot_timeseries_draws_png_and_svg(c):
 
 
 @test
+@serial("changes vm.max_map_count, which bench_quick_matrix checks is left as it was")
 def sysctl_guard_restores_on_exception(c):
     """The guard raises a value for its block and puts it back when the block
     raises; a value already high enough is left alone."""
@@ -208,6 +209,7 @@ def sysctl_guard_restores_on_exception(c):
 
 
 @test
+@serial("changes vm.max_map_count, which bench_quick_matrix checks is left as it was")
 def sysctl_guard_restores_on_sigterm_and_after_sigkill(c):
     """SIGTERM inside the guarded block restores at once; after SIGKILL the
     journal lets recover() restore."""

@@ -4,7 +4,7 @@ import re
 import shutil
 import subprocess
 
-from common import KIB, MIB, Failure, check, exact, fixture_values, near, no_loss, one_line_error, test
+from common import KIB, MIB, Failure, check, exact, fixture_values, near, no_loss, one_line_error, serial, test
 
 
 @test
@@ -88,6 +88,7 @@ def thousand_threads(c):
 
 
 @test
+@serial("the peak's time between 0.9 and 6 s")
 def short_spike_is_caught(c):
     """64 MiB held 5 ms between two quiet seconds: the peak includes it exactly."""
     p, r = c.run([], [c.fx("spike"), "64", "5", "1000"])

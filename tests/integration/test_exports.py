@@ -6,7 +6,7 @@ import re
 import statistics
 import subprocess
 
-from common import KIB, check, fixture_values, no_loss, one_line_error, test
+from common import KIB, check, exclusive, fixture_values, no_loss, one_line_error, serial, test
 
 
 def read_csv(path):
@@ -15,6 +15,7 @@ def read_csv(path):
 
 
 @test
+@serial("4 rows at a 5 ms interval in a 0.1 s run: the poll's wake-up is late on busy CPUs")
 def time_series_csv(c):
     """100 MiB / 50 MiB fixture: times increase, the marked peak is the report's, last row is final."""
     path = c.path("ts.csv")
@@ -157,6 +158,7 @@ def export_bad_input(c):
 
 
 @test
+@exclusive("make-install")  # each writes build/memtrace-plot for its PREFIX, then installs it
 def install_and_man_page(c):
     """make install honours PREFIX and DESTDIR; the man page covers every option --help lists."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -177,6 +179,7 @@ def install_and_man_page(c):
 
 
 @test
+@exclusive("make-install")  # each writes build/memtrace-plot for its PREFIX, then installs it
 def install_gives_plot_tool_and_completion(c):
     """make install also installs memtrace-plot (it draws a --csv file) and bash completion of every option."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -337,7 +340,8 @@ def each_process_has_its_command_line(c):
 @test
 def tests_readme_names_real_tests(c):
     """tests/README.md's feature -> test table names only tests that exist, every
-    test appears in it, and no row says UNTESTED."""
+    test appears in it, no row says UNTESTED, and its table of serial tests is
+    the tests marked @serial."""
     import common
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
     with open(path) as f:
@@ -352,3 +356,9 @@ def tests_readme_names_real_tests(c):
     missing = {n for n in names if n not in text and not n.startswith("workload_")}
     check(not missing, "tests not in the README's table: %s" % sorted(missing))
     check("UNTESTED" not in text, "an UNTESTED row")
+    # The table of serial tests names each test marked @serial, and no other.
+    section = text.split("**Serial**", 1)[-1].split("**Exclusive**", 1)[0]
+    listed = {n for row in re.findall(r"^\| (.*?) \|", section, re.M) for n in re.findall(r"`(\w+)`", row)}
+    marked = {fn.__name__ for fn in common.TESTS if getattr(fn, "serial", None)}
+    check(listed == marked, "serial in the README but not marked: %s; marked but not in it: %s"
+          % (sorted(listed - marked), sorted(marked - listed)))

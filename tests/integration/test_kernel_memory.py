@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from common import Failure, check, fixture_values, no_loss, test
+from common import Failure, check, fixture_values, no_loss, serial, test
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tools"))
@@ -15,6 +15,7 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
 @test
+@serial("the cgroup's kernel memory: other groups' charges on the same CPU move its per-CPU stock")
 def kernel_memory_matches_the_cgroup(c):
     """1000 threads held in a fresh memory cgroup: kernel memory within the
     README's 0.15% of the cgroup's own count (v1 kmem usage, or v2 memory.stat)."""
@@ -58,6 +59,7 @@ def kernel_memory_matches_the_cgroup(c):
 
 
 @test
+@serial("on a cgroup v2 host it turns the memory controller on and off in the root's subtree_control")
 def cgroup_v2_memory_stat(c):
     """The cgroup v2 path of tools/memcg.py: finding a cgroup2 mount, and the
     kernel memory of a group from memory.stat, on files in the format of a

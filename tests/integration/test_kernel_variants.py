@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, Skip, check, fixture_values, near, no_loss, test
+from common import KIB, MIB, Failure, Skip, check, fixture_values, near, no_loss, serial, test
 
 OLDER = dict(os.environ, MEMTRACE_OLDER_KERNEL_PROGRAMS="1")
 
@@ -115,6 +115,7 @@ def cgroup2_kernel_bytes(path):
 
 
 @test
+@serial("the cgroup's kernel memory; changes the v2 root's subtree_control")
 def kernel_memory_matches_the_v2_cgroup(c):
     """Where only cgroup v2 has the memory controller (Debian's 6.12): 1000 sleeping threads,
     kernel memory within 3% of the group's memory.stat kernel."""

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, Skip, check, fixture_values, no_loss, test, wait_until_polling
+from common import KIB, MIB, Failure, Skip, check, fixture_values, no_loss, serial, test, wait_until_polling
 from test_robustness import wait_for_line
 
 
@@ -193,6 +193,7 @@ def a_lost_lock_loses_only_that_change(c):
 
 
 @test
+@serial("the two threads must fault on two CPUs at once: other work would take one")
 def two_threads_faulting_at_once(c):
     """Two threads of one process touch 64 MiB each at the same time, their
     counter reads racing on two CPUs: the peak is still the VmRSS at the
@@ -324,6 +325,7 @@ def kernel_hz():
 
 
 @test
+@serial("the peak's time within one tick of the fixture's clock")
 def peak_time_is_within_one_tick(c):
     """The peak's time is never later than the fixture's last fault and earlier
     by less than one clock tick (1/CONFIG_HZ), the README's bound."""

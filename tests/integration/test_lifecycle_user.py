@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from common import KIB, Failure, check, fixture_values, near, test, wait_until_polling
+from common import KIB, Failure, check, fixture_values, near, serial, test, wait_until_polling
 from test_robustness import wait_for_line
 
 
@@ -50,6 +50,7 @@ def rows_balance_while_children_exit(c):
 
 
 @test
+@serial("wall time within 50 ms of the command's own clock")
 def wall_time_leaves_out_memtrace_stopped(c):
     """SIGSTOP memtrace for 1.5 s while a 1 s command runs: the wall time is the
     command's, by its own clock (plus its exec: at most 50 ms)."""

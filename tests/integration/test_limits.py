@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, test, wait_until_polling
+from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, serial, test, wait_until_polling
 from test_robustness import wait_for_line
 
 PAGE = 4096
@@ -197,6 +197,7 @@ def limit_signal_chosen(c):
 
 
 @test
+@serial("counts the memtrace-PID groups of the host's memory cgroup")
 def cgroup_counts_shared_pages_once(c):
     """100 MiB shared by a parent and 4 forked children: RSS sum about 5 x 100 MiB, charged about 100 MiB."""
     before = memtrace_groups()
@@ -217,6 +218,7 @@ def cgroup_counts_shared_pages_once(c):
 
 
 @test
+@serial("another --cgroup run would remove the left group first")
 def cgroup_left_by_a_killed_memtrace_is_removed(c):
     """memtrace SIGKILLed mid-run leaves memtrace-<pid>; the next --cgroup run removes it."""
     d = own_memory_cgroup()
@@ -246,6 +248,7 @@ def cgroup_left_by_a_killed_memtrace_is_removed(c):
 
 
 @test
+@serial("counts the memtrace-PID groups of the host's memory cgroup")
 def cgroup_refusals(c):
     """--cgroup needs a command; with the limit and runs it is made and removed per run."""
     one_line_error(c.bare("--cgroup", "-p", "1"), 64, r"^memtrace: --cgroup runs a command")

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from common import MIB, Failure, check, exact, no_loss, test, wait_until_polling
+from common import MIB, Failure, check, exact, no_loss, serial, test, wait_until_polling
 
 THREAD_STACK = 16384
 
@@ -113,6 +113,7 @@ def signals_are_forwarded(c):
 
 
 @test
+@serial("wall time: the SIGKILL 5 s after the SIGTERM, within 4 s")
 def duration_kills_after_grace(c):
     """--duration on a command that ignores SIGTERM: SIGKILL 5 s later, as timeout(1) -k 5 does."""
     t0 = time.monotonic()
@@ -205,6 +206,7 @@ def mem_keys():
 
 
 @test
+@serial("startup_ms within the wall time and a second: memtrace's start is slow on busy CPUs")
 def json_fields_complete(c):
     """Every field the README lists, and no other, with values checked against
     the system, the command, or the rest of the report."""

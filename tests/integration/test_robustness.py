@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, test, wait_until_polling
+from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, serial, test, wait_until_polling
 
 
 def wait_for_line(proc, key, timeout=10):
@@ -106,6 +106,7 @@ def attach_refusals(c):
 
 
 @test
+@serial("how long a --duration run takes")
 def duration_ends_attach(c):
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
@@ -218,6 +219,7 @@ def wait_gone(ids, kind, timeout=5):
 
 
 @test
+@serial("the BPF programs and maps loaded on the whole host")
 def memtrace_leaves_nothing_loaded(c):
     """SIGKILL memtrace: the command dies with it; after that, and after a plain
     exit, none of its BPF programs or maps stays loaded."""

@@ -5,7 +5,7 @@ import re
 import signal
 import time
 
-from common import Failure, check, test
+from common import Failure, check, serial, test
 from terminal import Terminal
 
 
@@ -54,6 +54,7 @@ def run_sigcount(c, name, presses, press):
 
 
 @test
+@serial("memtrace and the command pinned to a CPU each: other work on them would merge signals")
 def ctrl_c_reaches_the_command_once(c):
     """^C at the terminal, 5 times: the kernel gives the command its copy each time; memtrace adds none."""
     r, got, senders, _ = run_sigcount(c, "ctrl_c", 5, lambda t: t.keys("C-c"))
@@ -72,6 +73,7 @@ STATUS = r"^memtrace (\d+\.\d) s  rss [\d.]+ [KMG]?i?B  kernel [\d.]+ [KMG]?i?B 
 
 
 @test
+@serial("the status line's elapsed time, redrawn every 250 ms")
 def status_line_while_it_runs(c):
     """On a terminal: a status line redrawn in place while the command runs, erased at the end."""
     report = c.path("status-report.txt")

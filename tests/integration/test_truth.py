@@ -6,7 +6,7 @@ import csv
 import os
 import subprocess
 
-from common import KIB, MIB, Failure, check, exact, fixture_values, known_bug, no_loss, test
+from common import KIB, MIB, Failure, check, exact, fixture_values, known_bug, no_loss, serial, test
 
 THREAD_STACK = 16384  # x86-64 THREAD_SIZE; kernel_stacks_match_meminfo shows it independently
 
@@ -70,6 +70,7 @@ def page_faults_match_rusage(c):
 
 
 @test
+@serial("row spacing to the millisecond: the poll's wake-up is late on busy CPUs")
 def interval_spacing_and_count(c):
     """--interval 40 over a 1.2 s command: a row every 40 ms, on a 40 ms grid from the start."""
     path = c.path("interval.csv")
@@ -110,6 +111,7 @@ def meminfo_kib(field):
 
 
 @test
+@serial("KernelStack in /proc/meminfo counts every thread of the host")
 def kernel_stacks_match_meminfo(c):
     """2000 threads held alive: memtrace's kernel stacks equal what KernelStack
     in /proc/meminfo (the kernel's own count) drops by when they end."""
@@ -177,6 +179,7 @@ def page_tables_of_sparse_memory(c):
 
 
 @test
+@serial("the threads must fault on every CPU at the same time: other work would take the CPUs")
 def fault_storm_on_every_cpu(c):
     """4 threads of one process fault 32 MiB each at the same time, five runs:
     the peak is the process's VmRSS once all have touched, exactly, every time
@@ -194,6 +197,7 @@ def fault_storm_on_every_cpu(c):
 
 
 @test
+@serial("the two processes must fault on two CPUs at once: other work would take one")
 def tree_sums_under_concurrent_faults(c):
     """Two processes fault 128 MiB each at the same time on two CPUs, three runs:
     the tree's peak is the sum of their VmRSS exactly, every time (changes of
