@@ -323,6 +323,7 @@ def bpf_maps_of(pid):
 
 
 @test
+@serial("raises kernel.pid_max, which other runs' map sizes follow")
 def process_slots_follow_pid_max(c):
     """The process maps have a slot per pid (kernel.pid_max, raised above the
     old fixed 32,768 for the test; at most 131072) or --max-procs of them, as
