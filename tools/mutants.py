@@ -164,7 +164,7 @@ MUTANTS = [
       ["run_as_user"], unit=True),
     # --- exports ---
     M("JSON strings: quotes not escaped",
-      ('case \'"\':\n\t\t\tfputs("\\\\\\"", f);\n\t\t\tbreak;\n', ""),
+      ('case \'"\':\n\t\t\tfputs_unlocked("\\\\\\"", f);\n\t\t\tbreak;\n', ""),
       ["strings_are_escaped"], unit=True),
     M("summary CSV: quotes in the command not doubled",
       ("\t\telse if (cp == '\"')\n\t\t\tfputs(\"\\\"\\\"\", f);\n", ""),
@@ -205,7 +205,7 @@ MUTANTS = [
       ("ss.ts = NULL; /* warm-up runs are not exported */", "ss.ts = ts;"),
       ["repeated_runs_statistics"], unit=True),
     M("JSON: a process's page faults left at its exited threads'",
-      ("row->p.faults += task.faults;", "row->p.faults += 0 * task.faults;"),
+      ("row->p.faults += task->faults;", "row->p.faults += 0 * task->faults;"),
       ["attach_several_pids"], unit=True),
     # --- process lifecycles (issue 11) ---
     M("a zombie found by the iterator followed as live",
@@ -232,7 +232,7 @@ MUTANTS = [
        "\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__uint(map_flags, BPF_F_NO_PREALLOC);\n\t__uint(max_entries, 1048576);\n\t__type(key, __u32);\n\t__type(value, struct mt_task);"),
       ["task_map_is_preallocated_to_the_kernels_bound"]),
     M("the task map sized by threads-max alone (pid_max ignored)",
-      ("uint64_t n = threads_max < pid_max ? threads_max : pid_max;", "uint64_t n = threads_max;"),
+      ("uint64_t n = threads_max < pid_max ? threads_max : pid_max;", "uint64_t n = ((void)pid_max, threads_max);"),
       ["task_map_is_preallocated_to_the_kernels_bound"]),
     M("thread ids in the initial namespace taken from the process id",
       ("\tif (my_pidns && my_pidns_level == 0)\n\t\treturn t->pid;", "\tif (my_pidns && my_pidns_level == 0)\n\t\treturn t->tgid;"),
