@@ -109,6 +109,17 @@ def fixture_values(stdout):
     return {k: int(v) for k, v in re.findall(r"^(\w+)=(-?\d+)$", stdout, re.M)}
 
 
+def values_until(stream, last):
+    """key=value lines a running fixture prints, read up to the line of key last."""
+    values = {}
+    for line in stream:
+        k, _, v = line.strip().partition("=")
+        values[k] = int(v)
+        if k == last:
+            break
+    return values
+
+
 def no_loss(report):
     ev = report["events"]
     check(ev["lost"] == 0, "events lost: %s" % ev)

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from common import Failure, check, fixture_values, no_loss, serial, test
+from common import Failure, check, fixture_values, no_loss, serial, test, values_until
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tools"))
@@ -25,12 +25,7 @@ def kernel_memory_matches_the_cgroup(c):
             mt = subprocess.Popen([c.memtrace, "--json", c.path("kmem.json"), "--"] + args,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
-                values = {}
-                for line in mt.stdout:
-                    k, _, v = line.strip().partition("=")
-                    values[k] = int(v)
-                    if k == "held":
-                        break
+                values = values_until(mt.stdout, "held")
                 kmem = cg.kernel_bytes()  # while every thread is held, waiting for stdin
                 mt.stdin.write("g")
                 mt.stdin.flush()

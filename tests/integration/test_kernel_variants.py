@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from common import KIB, MIB, Failure, Skip, check, fixture_values, near, no_loss, serial, test
+from common import KIB, MIB, Failure, Skip, check, fixture_values, near, no_loss, serial, test, values_until
 
 OLDER = dict(os.environ, MEMTRACE_OLDER_KERNEL_PROGRAMS="1")
 
@@ -132,12 +132,7 @@ def kernel_memory_matches_the_v2_cgroup(c):
                c.fx("threads"), "1000", "0", "1500"]
         mt = subprocess.Popen([c.memtrace, "--json", c.path("kmem2.json"), "--"] + cmd,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        values = {}
-        for line in mt.stdout:
-            k, _, v = line.strip().partition("=")
-            values[k] = int(v)
-            if k == "held":
-                break
+        values = values_until(mt.stdout, "held")
         kmem = cgroup2_kernel_bytes(path)
         out, err = mt.communicate(timeout=120)
         check(mt.returncode == 0, "exit %d: %s" % (mt.returncode, err))
