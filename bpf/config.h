@@ -31,6 +31,12 @@ const volatile __u32 exec_args;             /* send each exec's command line (-v
  * verifier drops the check.
  */
 const volatile __u32 test_fail_lock;
+/*
+ * Tests only (MEMTRACE_TEST_EXIT_SPIN_NS): the exit that ends a process
+ * spins this long after its change, so that changes of its mm racing with
+ * that exit (another process writing its pages) reach the lock in between.
+ */
+const volatile __u64 test_exit_spin_ns;
 const volatile __s64 limit_bytes;           /* --limit; 0: none */
 const volatile __u32 limit_kind;            /* MT_LIMIT_RSS or MT_LIMIT_TOTAL */
 const volatile __u32 limit_signal = 9;      /* --limit-signal (SIGKILL) */

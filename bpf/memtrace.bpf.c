@@ -383,6 +383,20 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
+static long spin_step(__u32 i, void *deadline)
+{
+	(void)i;
+	return bpf_ktime_get_ns() >= *(__u64 *)deadline;
+}
+
+/* Busy for ns nanoseconds (test_exit_spin_ns). */
+static __noinline void spin_for(__u64 ns)
+{
+	__u64 deadline = bpf_ktime_get_ns() + ns;
+
+	bpf_loop(1 << 23, spin_step, &deadline, 0);
+}
+
 /*
  * The exit of task p; group_dead is true for the last thread of its process,
  * or GROUP_DEAD_UNKNOWN where the kernel does not say (on_exit_task_only).
@@ -460,9 +474,12 @@ static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 		c.zero = 1;
 		c.d_procs = -1;
 		c.kind = MT_KIND_EXIT;
+		/* Applied, the change marked proc dead under the lock (change_locked()). */
 		if (mt_leave_mm(proc, tgid, &c, now, (struct mt_gens *)proc->exit_gen) < 0)
 			defer_exit(proc, proc_slot);
-		/* Before the count drops, so whoever drops it to zero sees it. */
+		if (test_exit_spin_ns)
+			spin_for(test_exit_spin_ns);
+		/* Not applied: dead all the same, before the count drops, so whoever drops it sees it. */
 		__sync_fetch_and_or(&proc->flags, MT_PROC_DEAD);
 	} else {
 		mt_apply_or_defer(proc, tgid, &c, now, NULL);

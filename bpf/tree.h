@@ -217,6 +217,13 @@ static __always_inline int change_locked(struct mt_tree *t, struct mt_proc *p,
 		t->procs_total++;
 	}
 	if (c->zero) {
+		/*
+		 * Dead in the same locked change that empties it: a change of its
+		 * mm that read its counters before and takes the lock after (a
+		 * remote write, another thread's exit, the mm's teardown) is
+		 * refused by change_allowed(), not applied to a process that ended.
+		 */
+		__sync_fetch_and_or(&p->flags, MT_PROC_DEAD);
 		__builtin_memset(&p->cur, 0, sizeof(p->cur));
 		if (p->flags & MT_PROC_ZERO_PENDING) {
 			__sync_fetch_and_and(&p->flags, ~MT_PROC_ZERO_PENDING);

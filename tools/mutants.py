@@ -237,6 +237,10 @@ MUTANTS = [
     M("thread ids in the initial namespace taken from the process id",
       ("\tif (my_pidns && my_pidns_level == 0)\n\t\treturn t->pid;", "\tif (my_pidns && my_pidns_level == 0)\n\t\treturn t->tgid;"),
       ["per_task_table_of_a_known_tree"]),
+    M("a process marked dead only after its exit's lock, not in the change that empties it",
+      ("\t\t__sync_fetch_and_or(&p->flags, MT_PROC_DEAD);\n\t\t__builtin_memset(&p->cur, 0, sizeof(p->cur));",
+       "\t\t__builtin_memset(&p->cur, 0, sizeof(p->cur));"),
+      ["pages_faulted_into_an_exiting_process_are_not_kept"]),
 ]
 
 

@@ -205,6 +205,8 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	/* A bit per possible tgid (bpf/followed_bits.h). */
 	bpf_map__set_max_entries(skel->maps.followed_bits, (unsigned int)((t->si.pid_max + 63) / 64));
 	skel->rodata->test_fail_lock = test_fail_lock_mask();
+	if (getenv("MEMTRACE_TEST_EXIT_SPIN_NS"))
+		skel->rodata->test_exit_spin_ns = strtoull(getenv("MEMTRACE_TEST_EXIT_SPIN_NS"), NULL, 10);
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
 	bpf_program__set_autoload(skel->progs.on_exit, kf.exit_group_dead);
 	bpf_program__set_autoload(skel->progs.on_exit_task_only, !kf.exit_group_dead);

@@ -193,6 +193,31 @@ def a_lost_lock_loses_only_that_change(c):
 
 
 @test
+def pages_faulted_into_an_exiting_process_are_not_kept(c):
+    """Another process writes pages into a process's mm, through
+    /proc/PID/mem, while that process exits; memtrace's exit spins 100 ms
+    after ending it (MEMTRACE_TEST_EXIT_SPIN_NS), so such writes reach the
+    lock right behind the exit. The exit marks the process dead in the same
+    locked change: none of them is kept, and the tree ends at zero, with the
+    kernel's own exit path and the one older kernels take."""
+    for older in (False, True):
+        env = dict(os.environ, MEMTRACE_TEST_EXIT_SPIN_NS=str(100 * 1000 * 1000))
+        if older:
+            env["MEMTRACE_OLDER_KERNEL_PROGRAMS"] = "1"
+        p, r = c.run([], [c.fx("remote_write_exit"), "256"], env=env)
+        what = "older programs" if older else "this kernel's programs"
+        check(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        # Writes went on through the spin (about 500 reach the child without one).
+        check(v["remote_pages"] > 2000, "%s: only %d pages written" % (what, v["remote_pages"]))
+        check(r["processes"]["total"] == 2 and r["processes"]["still_running"] == 0,
+              "%s: processes %s" % (what, r["processes"]))
+        check(r["final"]["rss_bytes"] == 0 and r["final"]["kernel_bytes"] == 0,
+              "%s: final %s" % (what, r["final"]))
+        no_loss(r)
+
+
+@test
 @serial("the two threads must fault on two CPUs at once: other work would take one")
 def two_threads_faulting_at_once(c):
     """Two threads of one process touch 64 MiB each at the same time, their
