@@ -12,39 +12,8 @@
 #include "format.h"
 #include "options.h"
 #include "tracer.h"
+#include "units.h"
 #include "limit.h"
-
-int size_parse(const char *arg, uint64_t *bytes)
-{
-	static const char units[] = "KMGT";
-	const char *u;
-	double v, scale = 1;
-	char *end;
-
-	if (!arg || !isdigit((unsigned char)*arg))
-		return -1;
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg)
-		return -1;
-	if (*end) {
-		u = strchr(units, toupper((unsigned char)*end));
-		if (!u)
-			return -1;
-		scale = ldexp(1.0, 10 * (int)(u - units + 1));
-		end++;
-		/* "M", "MB" and "MiB" all mean 2^20 here, as ps and top count. */
-		if (strcasecmp(end, "iB") == 0 || strcasecmp(end, "B") == 0)
-			end += strlen(end);
-		if (*end)
-			return -1;
-	}
-	v *= scale;
-	if (!(v >= 1) || v > 9.0e18)
-		return -1;
-	*bytes = (uint64_t)v;
-	return 0;
-}
 
 int limit_parse(const char *arg, uint64_t *bytes, int *kind)
 {
@@ -56,7 +25,8 @@ int limit_parse(const char *arg, uint64_t *bytes, int *kind)
 		return -1;
 	memcpy(size, arg, n);
 	size[n] = '\0';
-	if (size_parse(size, bytes))
+	/* Sizes as every option takes them (units.c); a limit of nothing is none. */
+	if (parse_size(size, bytes) || *bytes == 0)
 		return -1;
 	if (!comma || strcmp(comma + 1, "rss") == 0)
 		*kind = MT_LIMIT_RSS;

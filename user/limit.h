@@ -16,11 +16,6 @@ struct settings;
 /* Status memtrace exits with when the tree exceeded --limit, as an OOM kill looks. */
 #define MT_EXIT_LIMIT 137
 
-/*
- * A size with an optional binary unit: "4096", "512K", "512M", "1.5G",
- * "2GiB", "3T" (K = 1024). Returns 0 and the bytes, or -1.
- */
-int size_parse(const char *arg, uint64_t *bytes);
 /* "SIZE", "SIZE,rss" or "SIZE,total". Returns 0, or -1. */
 int limit_parse(const char *arg, uint64_t *bytes, int *kind);
 /* "KILL", "SIGKILL", "kill" or "9". Returns the signal, or -1. */

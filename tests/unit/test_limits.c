@@ -20,34 +20,28 @@
 #include "limit.h"
 #include "memtrace.h"
 
+/* --limit's sizes are parse_size()'s (test_units.c), nothing else: zero is no limit. */
 static void sizes(void **state)
 {
 	uint64_t b;
+	int kind;
 
 	(void)state;
-	assert_int_equal(size_parse("4096", &b), 0);
-	assert_int_equal(b, 4096);
-	assert_int_equal(size_parse("512K", &b), 0);
+	assert_int_equal(limit_parse("512K", &b, &kind), 0);
 	assert_int_equal(b, 512 << 10);
-	assert_int_equal(size_parse("512M", &b), 0);
-	assert_int_equal(b, 512UL << 20);
-	assert_int_equal(size_parse("2G", &b), 0);
-	assert_int_equal(b, 2UL << 30);
-	assert_int_equal(size_parse("2gib", &b), 0);
-	assert_int_equal(b, 2UL << 30);
-	assert_int_equal(size_parse("1.5G", &b), 0);
+	assert_int_equal(limit_parse("1.5G", &b, &kind), 0);
 	assert_int_equal(b, 3UL << 29);
-	assert_int_equal(size_parse("3TB", &b), 0);
+	assert_int_equal(limit_parse("2gib,total", &b, &kind), 0);
+	assert_int_equal(b, 2UL << 30);
+	assert_int_equal(limit_parse("3TB", &b, &kind), 0);
 	assert_int_equal(b, 3ULL << 40);
-	/* A size without a number, a unit that is not one, nothing, zero, negatives. */
-	assert_int_equal(size_parse("M", &b), -1);
-	assert_int_equal(size_parse("", &b), -1);
-	assert_int_equal(size_parse("10X", &b), -1);
-	assert_int_equal(size_parse("10MM", &b), -1);
-	assert_int_equal(size_parse("0", &b), -1);
-	assert_int_equal(size_parse("-5M", &b), -1);
-	assert_int_equal(size_parse(" 5M", &b), -1);
-	assert_int_equal(size_parse("99999999999T", &b), -1);
+	assert_int_equal(limit_parse("0", &b, &kind), -1);
+	assert_int_equal(limit_parse("0M", &b, &kind), -1);
+	assert_int_equal(limit_parse("10MM", &b, &kind), -1);
+	assert_int_equal(limit_parse("-5M", &b, &kind), -1);
+	assert_int_equal(limit_parse(" 5M", &b, &kind), -1);
+	assert_int_equal(limit_parse("1.3", &b, &kind), -1);
+	assert_int_equal(limit_parse("99999999999T", &b, &kind), -1);
 }
 
 static void limits(void **state)
