@@ -594,6 +594,26 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 }
 
 /*
+ * proc's page tables, re-read if they moved (or a lost change left it to
+ * re-read). The value applied is read after the ticket, as every counter
+ * is: one read before it could overwrite a newer read that took an older
+ * ticket. at_event: the time of an event in its task (event_time()).
+ */
+static __always_inline void reread_pgtables(struct mt_proc *proc, __u32 tgid, struct mm_struct *mm,
+					    int at_event)
+{
+	struct mt_change c = { .kind = MT_KIND_OTHER };
+
+	if (mm->pgtables_bytes.counter == proc->cur.pgtables_bytes &&
+	    !(proc->flags & MT_PROC_RESYNC))
+		return;
+	begin_mm_change(proc, mm, &c);
+	c.pgtables_bytes = mm->pgtables_bytes.counter;
+	c.set_pgtables = 1;
+	mt_apply_or_defer(proc, tgid, &c, at_event ? event_time() : bpf_ktime_get_ns(), NULL);
+}
+
+/*
  * Page tables change without an RSS event where munmap() frees them
  * (free_pgtables() runs after the pages' counters fell) and where mmap(),
  * mprotect() or brk() split or join tables: each ends by releasing the
@@ -602,21 +622,12 @@ int BPF_PROG(on_rss_stat, struct mm_struct *mm, int member)
 SEC("tp_btf/mmap_lock_released")
 int BPF_PROG(on_mmap_unlock, struct mm_struct *mm, bool write)
 {
-	struct mt_change c = { .kind = MT_KIND_OTHER };
 	struct mt_proc *proc;
-	__s64 pgtables;
 	__u32 tgid;
 
 	proc = proc_of_mm(mm, &tgid);
-	if (!proc)
-		return 0;
-	pgtables = mm->pgtables_bytes.counter;
-	if (pgtables == proc->cur.pgtables_bytes && !(proc->flags & MT_PROC_RESYNC))
-		return 0;
-	begin_mm_change(proc, mm, &c);
-	c.pgtables_bytes = pgtables;
-	c.set_pgtables = 1;
-	mt_apply_or_defer(proc, tgid, &c, event_time(), NULL);
+	if (proc)
+		reread_pgtables(proc, tgid, mm, 1);
 	return 0;
 }
 
@@ -629,7 +640,6 @@ int BPF_PROG(on_mmap_unlock, struct mm_struct *mm, bool write)
  */
 static __noinline void refresh_process(struct task_struct *t, __u32 tid, __u32 tgid)
 {
-	struct mt_change c = { .kind = MT_KIND_OTHER };
 	struct mm_struct *mm = t->mm;
 	struct task_struct *parent;
 	struct mt_proc *proc;
@@ -644,13 +654,7 @@ static __noinline void refresh_process(struct task_struct *t, __u32 tid, __u32 t
 	}
 	if (!mm || proc->mm != (__u64)mm || (proc->flags & (MT_PROC_SHARED_VM | MT_PROC_DEAD)))
 		return;
-	if (mm->pgtables_bytes.counter == proc->cur.pgtables_bytes &&
-	    !(proc->flags & MT_PROC_RESYNC))
-		return;
-	begin_mm_change(proc, mm, &c);
-	c.pgtables_bytes = mm->pgtables_bytes.counter;
-	c.set_pgtables = 1;
-	mt_apply_or_defer(proc, tgid, &c, bpf_ktime_get_ns(), NULL);
+	reread_pgtables(proc, tgid, mm, 0);
 }
 
 /*
