@@ -644,7 +644,8 @@ static __noinline void refresh_process(struct task_struct *t, __u32 tid, __u32 t
 	struct task_struct *parent;
 	struct mt_proc *proc;
 
-	proc = lookup_proc(tgid, NULL);
+	/* A process's threads come one after another in the pass: the CPU's hint finds them. */
+	proc = lookup_proc_hinted(tgid);
 	if (!proc)
 		return;
 	if (tid == tgid) {
