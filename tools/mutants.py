@@ -240,6 +240,14 @@ MUTANTS = [
       ("\t\t__sync_fetch_and_or(&p->flags, MT_PROC_DEAD);\n\t\t__builtin_memset(&p->cur, 0, sizeof(p->cur));",
        "\t\t__builtin_memset(&p->cur, 0, sizeof(p->cur));"),
       ["pages_faulted_into_an_exiting_process_are_not_kept"]),
+    M("the refresh pass passes over every thread, also where the leader is gone",
+      ("\treturn leader && mm && leader->mm == mm && !leader->exit_state &&\n\t       !(leader->flags & PF_EXITING);",
+       "\treturn leader && mm;"),
+      ["page_tables_equal_vmpte_without_rss_events"]),
+    M("the report's pass skips threads whose leader runs (their fault counts stale)",
+      ("\t/* The report reads every live task's faults. */\n\tt->skel->bss->iter_threads = 1;",
+       "\tt->skel->bss->iter_threads = 0;"),
+      ["live_threads_faults_at_the_report"]),
 ]
 
 

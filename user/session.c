@@ -236,7 +236,8 @@ static int wait_for_end(struct session *ss)
 		uint64_t now = now_ns(), wake;
 
 		if (now >= sm.faults_at_ns + REFRESH_NS || !sm.faults_at_ns) {
-			tracer_live_faults(&ss->tracer, &sm.live_faults);
+			/* Every thread's faults only when the time series shows them. */
+			tracer_live_faults(&ss->tracer, &sm.live_faults, ss->ts != NULL);
 			sm.faults_at_ns = now;
 		}
 		if (sampling && now >= sm.next_ns) {

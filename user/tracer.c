@@ -292,11 +292,12 @@ int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int fl
 	return added;
 }
 
-int tracer_live_faults(struct tracer *t, uint64_t *faults)
+int tracer_live_faults(struct tracer *t, uint64_t *faults, int all_threads)
 {
 	int err;
 
 	t->skel->bss->iter_faults = 0;
+	t->skel->bss->iter_threads = all_threads != 0;
 	err = run_iterator_pass(t);
 	if (err < 0)
 		return err;
@@ -385,7 +386,11 @@ int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const str
 
 int tracer_refresh_tasks(struct tracer *t)
 {
-	int err = run_iterator_pass(t);
+	int err;
+
+	/* The report reads every live task's faults. */
+	t->skel->bss->iter_threads = 1;
+	err = run_iterator_pass(t);
 
 	if (err < 0)
 		t->record_failures++;

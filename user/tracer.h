@@ -29,8 +29,12 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
  * added, or -1.
  */
 int tracer_add_roots(struct tracer *t, const pid_t *pids, int n, unsigned int flags);
-/* Brings live tasks' fault counts up to date; their sum in *faults. */
-int tracer_live_faults(struct tracer *t, uint64_t *faults);
+/*
+ * The refresh pass (page tables, parents, exits whose lock failed), each
+ * process once; with all_threads, every live task too, whose fault counts
+ * it brings up to date, their sum in *faults (else *faults is partial).
+ */
+int tracer_live_faults(struct tracer *t, uint64_t *faults, int all_threads);
 int tracer_epoll_fd(const struct tracer *t);
 /* Takes every record waiting in the ring buffer. */
 int tracer_consume(struct tracer *t);

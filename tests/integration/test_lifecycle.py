@@ -139,7 +139,8 @@ def attach_to_a_clone_vm_pair(c):
 @test
 def page_tables_equal_vmpte_without_rss_events(c):
     """Page tables that change with no RSS change are counted: reading 8 GiB of
-    never-written memory (the zero page) builds 16 MiB of them, munmap frees
+    never-written memory (the zero page) builds 16 MiB of them (also in a
+    process whose leader has exited), munmap frees
     them, a huge page deposits one after its counter rose. The page tables
     at the kernel-memory peak equal the fixture's VmPTE at its high (held
     1.5 s, past one refresh pass)."""
@@ -147,6 +148,12 @@ def page_tables_equal_vmpte_without_rss_events(c):
     got = r["peak_kernel"]["at_peak"]["pgtables_bytes"]
     check(got == status_kib(v, "high", "VmPTE"), "zero page: %d vs VmPTE %d" % (got, status_kib(v, "high", "VmPTE")))
     check(got > 16 * MIB, "zero page: page tables %d, expected above 16 MiB" % got)
+
+    # The refresh pass visits a process through its leader; with the leader gone, through a thread.
+    v, r, _ = lifecycle(c, "zero-read-late", 8)
+    got = r["peak_kernel"]["at_peak"]["pgtables_bytes"]
+    check(got == status_kib(v, "high", "VmPTE"), "zero page, leader gone: %d vs VmPTE %d"
+          % (got, status_kib(v, "high", "VmPTE")))
 
     v, r, _ = lifecycle(c, "remap", 400)
     got = r["peak_kernel"]["at_peak"]["pgtables_bytes"]

@@ -35,6 +35,42 @@ def vmrss_kib(pid):
 
 
 @test
+def live_threads_faults_at_the_report(c):
+    """Attached, 8 threads each fault 4 MiB page by page and are still alive
+    when memtrace reports (--duration): the process's page faults are theirs,
+    read from the live threads at the report, 8 x 1024 and at most a few more."""
+    fx = subprocess.Popen([c.fx("touch_threads"), "8", "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True)
+    mt = None
+    try:
+        v = wait_for_line(fx, "ready")
+        mt = subprocess.Popen([c.memtrace, "--json", c.path("live.json"), "--duration", "2", "-p", str(v["pid"])],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_until_polling(mt.pid)
+        fx.stdin.write("go\n")
+        fx.stdin.flush()
+        wait_for_line(fx, "touched")
+        out, err = mt.communicate(timeout=30)
+        alive_at_report = fx.poll() is None
+    finally:
+        fx.kill()
+        fx.wait()
+        if mt and mt.poll() is None:
+            mt.kill()
+            mt.wait()
+    check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
+    check(alive_at_report, "the fixture ended before the report")
+    r = c.load_json("live.json")
+    row = [p for p in r["per_process"] if p["pid"] == v["pid"]]
+    check(len(row) == 1 and row[0]["live"] == 1 and row[0]["current"]["threads"] == 9,
+          "the process is not one live row of 9 threads: %s" % row)
+    want = 8 * 4 * MIB // 4096
+    got = row[0]["page_faults"]
+    check(want <= got <= want + 64, "page faults %d, want %d and at most 64 more" % (got, want))
+    check(r["page_faults"] == got, "tree faults %d, the process's %d" % (r["page_faults"], got))
+
+
+@test
 def attach_follows_existing_and_new(c):
     """Attach to 3 processes / 10 threads; 2 more processes start later: all followed."""
     fx = subprocess.Popen([c.fx("attach_target"), "40"], stdout=subprocess.PIPE, text=True)
