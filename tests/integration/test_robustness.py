@@ -44,7 +44,7 @@ def live_threads_faults_at_the_report(c):
     mt = None
     try:
         v = wait_for_line(fx, "ready")
-        mt = subprocess.Popen([c.memtrace, "--json", c.path("live.json"), "--duration", "2", "-p", str(v["pid"])],
+        mt = subprocess.Popen([c.memtrace, "--json", c.path("live.json"), "--duration", "3", "-p", str(v["pid"])],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_until_polling(mt.pid)
         fx.stdin.write("go\n")
