@@ -141,6 +141,15 @@ def one_line_error(p, code, pattern):
     check(re.search(pattern, lines[0]), "message %r does not match %r" % (lines[0], pattern))
 
 
+def end_all(*procs):
+    """Kills and reaps each of procs (Popen objects; None skipped) still running:
+    a failed test leaves no fixture or memtrace behind."""
+    for p in procs:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def wait_until_polling(pid, timeout=30):
     """Until memtrace waits in epoll_wait: it has attached, walked the tasks
     and entered its loop (its own readiness, read from /proc/PID/syscall)."""

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from common import KIB, MIB, Failure, Skip, check, no_loss, one_line_error, serial, test
+from common import KIB, MIB, Failure, Skip, check, end_all, no_loss, one_line_error, serial, test
 from test_robustness import vmrss_kib, wait_for_line
 
 TREE_PID = 4194304  # the tree's pseudo-process in the timeline, plus the run index
@@ -327,10 +327,7 @@ def prom_rewritten_live_when_attached(c):
             check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
             final = parse_metrics(http_get(ne.url + "/metrics"))
     finally:
-        fx.kill()
-        if mt and mt.poll() is None:
-            mt.kill()
-            mt.wait()
+        end_all(fx, mt)
     r = c.load_json("live.json")
     comms = ",".join(["attach_target"])
     check_final_metrics(final, r, comms, service="demo")

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from common import MIB, Failure, check, exact, no_loss, serial, test, wait_until_polling
+from common import MIB, Failure, check, end_all, exact, no_loss, serial, test, wait_until_polling
 
 THREAD_STACK = 16384
 
@@ -147,9 +147,7 @@ def attach_several_pids(c):
         mt.send_signal(signal.SIGINT)
         out, err = mt.communicate(timeout=30)
     finally:
-        if mt and mt.poll() is None:
-            mt.kill()
-            mt.wait()
+        end_all(mt)
         for k in kids:
             k.stdin.close()
             k.wait(timeout=30)

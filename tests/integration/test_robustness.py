@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from common import KIB, MIB, Failure, check, fixture_values, no_loss, one_line_error, serial, test, wait_until_polling
+from common import (KIB, MIB, Failure, check, end_all, fixture_values, no_loss, one_line_error, serial, test,
+                    wait_until_polling)
 
 
 def wait_for_line(proc, key, timeout=10):
@@ -53,11 +54,7 @@ def live_threads_faults_at_the_report(c):
         out, err = mt.communicate(timeout=30)
         alive_at_report = fx.poll() is None
     finally:
-        fx.kill()
-        fx.wait()
-        if mt and mt.poll() is None:
-            mt.kill()
-            mt.wait()
+        end_all(fx, mt)
     check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
     check(alive_at_report, "the fixture ended before the report")
     r = c.load_json("live.json")
@@ -93,11 +90,7 @@ def attach_follows_existing_and_new(c):
         for pid in (v.get("child1"), v.get("child2")):
             if pid and alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        fx.kill()
-        fx.wait()
-        if mt and mt.poll() is None:
-            mt.kill()
-            mt.wait()
+        end_all(fx, mt)
     check(mt.returncode == 0, "memtrace exit %d: %s" % (mt.returncode, err))
     r = c.load_json("attach.json")
     check(r["command"] is None and r["attached_pids"] == [v["parent"]], "attach fields")
