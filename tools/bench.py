@@ -70,6 +70,7 @@ import bench_stats  # noqa: E402
 import plot_timeseries  # noqa: E402
 import sysctl_guard  # noqa: E402
 from bench_stats import as_int, cell, ok_rows  # noqa: E402
+from meminfo import meminfo_bytes  # noqa: E402
 from plots import charts, gp  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -244,14 +245,7 @@ def own_cgroup_file(controller, filename):
 
 
 def mem_total_bytes():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    return meminfo_bytes("MemTotal")
 
 
 def limits_snapshot():
@@ -458,14 +452,7 @@ def run_schedule(jobs, policy, start, on_done):
 
 
 def mem_available_bytes():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return mem_total_bytes() or (1 << 30)
+    return meminfo_bytes("MemAvailable") or mem_total_bytes() or (1 << 30)
 
 
 def plan_jobs(plan, jobs, seconds):

@@ -27,6 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from meminfo import meminfo_bytes  # noqa: E402
 from sysctl_guard import SysctlGuard, terminate_as_exception, thread_sysctls  # noqa: E402
 
 # A journal of its own: other benchmarks' guards may run at the same time.
@@ -116,11 +117,7 @@ def summary_of(js):
 
 
 def mem_available():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    return meminfo_bytes("MemAvailable") or 0
 
 
 def fits(procs, threads):
