@@ -245,8 +245,7 @@ MUTANTS = [
        "\treturn leader && mm;"),
       ["page_tables_equal_vmpte_without_rss_events"]),
     M("the report's pass skips threads whose leader runs (their fault counts stale)",
-      ("\t/* The report reads every live task's faults. */\n\tt->skel->bss->iter_threads = 1;",
-       "\tt->skel->bss->iter_threads = 0;"),
+      ("\tint err = tracer_live_faults(t, &faults, 1);", "\tint err = tracer_live_faults(t, &faults, 0);"),
       ["live_threads_faults_at_the_report"]),
 ]
 

@@ -386,11 +386,9 @@ int tracer_for_each_proc(const struct tracer *t, void (*fn)(void *ctx, const str
 
 int tracer_refresh_tasks(struct tracer *t)
 {
-	int err;
-
+	uint64_t faults;
 	/* The report reads every live task's faults. */
-	t->skel->bss->iter_threads = 1;
-	err = run_iterator_pass(t);
+	int err = tracer_live_faults(t, &faults, 1);
 
 	if (err < 0)
 		t->record_failures++;
