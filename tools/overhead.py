@@ -216,23 +216,35 @@ def run_traced(memtrace, storm, js, extra):
     return storm_times(p.stdout)
 
 
-def traced_stats(memtrace, touch, mib, js):
-    """memtrace's handler stats over one storm, read while it still runs,
-    and the number of changes it applied to the tree (its JSON)."""
+def stats_of_run(memtrace, args, cmd, names):
+    """{name: (run_cnt, run_time_ns) or None} of memtrace's programs over one run
+    of cmd under memtrace (args: its options), read after cmd ends and before
+    memtrace does. Raises RuntimeError when memtrace or cmd does not get there."""
     # The command runs once memtrace is attached: its first word says so.
-    script = 'echo traced; read x; "$0" "$1" 1 >/dev/null; echo done; read x'
-    p = subprocess.Popen([memtrace, "--as-root", "-q", "-o", os.devnull, "--json", js, "--",
-                          "sh", "-c", script, touch, str(mib)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    stats = None
-    if p.stdout.readline().strip() == "traced":
+    script = 'echo traced; read x; "$@" >/dev/null; echo done; read x'
+    p = subprocess.Popen([memtrace, "--as-root", "-q", "-o", os.devnull] + args + ["--", "sh", "-c", script, "sh"]
+                         + cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        if p.stdout.readline().strip() != "traced":
+            raise RuntimeError("memtrace did not start the command")
         ids = rss_stat_prog_ids(p.pid)
         p.stdin.write("go\n")
         p.stdin.flush()
-        if p.stdout.readline().strip() == "done":
-            stats = prog_stats(ids, "on_rss_stat")
-    p.stdin.close()
-    p.wait()
+        if p.stdout.readline().strip() != "done":
+            raise RuntimeError("the command did not finish")
+        return {name: prog_stats(ids, name) for name in names}
+    finally:
+        p.stdin.close()
+        p.wait()
+
+
+def traced_stats(memtrace, touch, mib, js):
+    """memtrace's handler stats over one storm, read while it still runs,
+    and the number of changes it applied to the tree (its JSON)."""
+    try:
+        stats = stats_of_run(memtrace, ["--json", js], [touch, str(mib), "1"], ["on_rss_stat"])["on_rss_stat"]
+    except RuntimeError:
+        return None
     if not stats:
         return None
     with open(js) as f:

@@ -13,11 +13,10 @@ usage: tools/thread_costs.py [--runs 5] --memtrace A[,B...] -- CMD [ARGS...]
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from overhead import prog_stats, rss_stat_prog_ids  # noqa: E402
+from overhead import stats_of_run  # noqa: E402
 from sysctl_guard import SysctlGuard  # noqa: E402
 
 PROGRAMS = ("on_newtask", "on_exit", "on_rss_stat", "on_mmap_unlock")
@@ -25,27 +24,8 @@ PROGRAMS = ("on_newtask", "on_exit", "on_rss_stat", "on_mmap_unlock")
 
 def one_run(memtrace, cmd):
     """ns/event of each program over one run of cmd under memtrace."""
-    # The command starts once memtrace is attached, and the stats are read before it ends.
-    script = 'echo traced; read x; "$@" >/dev/null; echo done; read x'
-    p = subprocess.Popen([memtrace, "--as-root", "-q", "-o", os.devnull, "--", "sh", "-c", script, "sh"] + cmd,
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    out = {}
-    try:
-        if p.stdout.readline().strip() != "traced":
-            raise RuntimeError("memtrace did not start the command")
-        ids = rss_stat_prog_ids(p.pid)
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        if p.stdout.readline().strip() != "done":
-            raise RuntimeError("the command did not finish")
-        for name in PROGRAMS:
-            s = prog_stats(ids, name)
-            if s and s[0]:
-                out[name] = (s[0], s[1] / s[0])
-    finally:
-        p.stdin.close()
-        p.wait()
-    return out
+    stats = stats_of_run(memtrace, [], cmd, PROGRAMS)
+    return {name: (s[0], s[1] / s[0]) for name, s in stats.items() if s and s[0]}
 
 
 def main():
