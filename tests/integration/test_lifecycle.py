@@ -150,10 +150,13 @@ def page_tables_equal_vmpte_without_rss_events(c):
     check(got > 16 * MIB, "zero page: page tables %d, expected above 16 MiB" % got)
 
     # The refresh pass visits a process through its leader; with the leader gone, through a thread.
-    v, r, _ = lifecycle(c, "zero-read-late", 8)
-    got = r["peak_kernel"]["at_peak"]["pgtables_bytes"]
-    check(got == status_kib(v, "high", "VmPTE"), "zero page, leader gone: %d vs VmPTE %d"
-          % (got, status_kib(v, "high", "VmPTE")))
+    # Three runs: now and then another mm-lock user (about 1 run in 16 here) re-reads the tables
+    # for the pass, and each run must show them.
+    for run in range(3):
+        v, r, _ = lifecycle(c, "zero-read-late", 4)
+        got = r["peak_kernel"]["at_peak"]["pgtables_bytes"]
+        check(got == status_kib(v, "high", "VmPTE") and got > 8 * MIB, "zero page, leader gone (run %d): %d vs VmPTE %d"
+              % (run + 1, got, status_kib(v, "high", "VmPTE")))
 
     v, r, _ = lifecycle(c, "remap", 400)
     got = r["peak_kernel"]["at_peak"]["pgtables_bytes"]
