@@ -203,6 +203,7 @@ def a_lost_lock_loses_only_that_change(c):
 
 
 @test
+@serial("the writes must race the exit's 100 ms spin: the spin holds one CPU, the writer needs the other")
 def pages_faulted_into_an_exiting_process_are_not_kept(c):
     """Another process writes pages into a process's mm, through
     /proc/PID/mem, while that process exits; memtrace's exit spins 100 ms
@@ -218,8 +219,10 @@ def pages_faulted_into_an_exiting_process_are_not_kept(c):
         what = "older programs" if older else "this kernel's programs"
         check(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
         v = fixture_values(p.stdout)
-        # Writes went on through the spin (about 500 reach the child without one).
-        check(v["remote_pages"] > 2000, "%s: only %d pages written" % (what, v["remote_pages"]))
+        # Writes went on while the child exited: none without memtrace's spin, about
+        # 40,000 with it here alone; CI, beside other tests, wrote 1,390 in all.
+        check(v["exiting_pages"] >= 500, "%s: only %d of %d pages written while the child exited"
+              % (what, v["exiting_pages"], v["remote_pages"]))
         check(r["processes"]["total"] == 2 and r["processes"]["still_running"] == 0,
               "%s: processes %s" % (what, r["processes"]))
         check(r["final"]["rss_bytes"] == 0 and r["final"]["kernel_bytes"] == 0,
