@@ -247,6 +247,10 @@ MUTANTS = [
     M("the report's pass skips threads whose leader runs (their fault counts stale)",
       ("\tint err = tracer_live_faults(t, &faults, 1);", "\tint err = tracer_live_faults(t, &faults, 0);"),
       ["live_threads_faults_at_the_report"]),
+    M("a change of the swap counter read into shmem's slot (swap left at 0)",
+      ("\t\t\telse if (member == MM_SWAPENTS)\n\t\t\t\tc.pages[MT_SWAP] = pages;",
+       "\t\t\telse if (member == MM_SWAPENTS)\n\t\t\t\tc.pages[MT_SHMEM] = pages;"),
+      ["swapped_pages_are_reported_apart"]),
 ]
 
 

@@ -6,7 +6,7 @@ import csv
 import os
 import subprocess
 
-from common import KIB, MIB, Failure, check, exact, fixture_values, known_bug, no_loss, serial, test
+from common import KIB, MIB, Failure, Skip, check, exact, fixture_values, known_bug, no_loss, serial, test
 
 THREAD_STACK = 16384  # x86-64 THREAD_SIZE; kernel_stacks_match_meminfo shows it independently
 
@@ -48,6 +48,64 @@ def memory_kinds_split(c):
         exact(int(srow["peak_%s_bytes" % key]), truth["%s_bytes" % key], "summary CSV peak_%s_bytes" % key)
     exact(int(srow["peak_rss_bytes"]), truth["rss_bytes"], "summary CSV peak_rss_bytes")
     no_loss(r)
+
+
+SWAP_MIB = 256
+
+
+def swap_areas():
+    with open("/proc/swaps") as f:
+        return [line.split()[0] for line in f.read().splitlines()[1:]]
+
+
+@test
+@serial("turns on a swap area of the whole host; a time-series row must fall in a 500 ms pause")
+def swapped_pages_are_reported_apart(c):
+    """64 MiB touched, its first 48 MiB pushed to swap (MADV_PAGEOUT), 32 MiB
+    more, a 500 ms pause: the time series' rows in it show the fixture's
+    VmRSS (the swapped pages left out) and VmSwap, 48 MiB, to the byte. Then
+    the swapped pages are written again, back into RSS and out of swap: the
+    peak is VmRSS at that high, its swap part the one page the last swap-in
+    has yet to take out, and the tree ends at zero. The
+    swap area is a file of the test's, on a disk."""
+    # A file system that swap files can live on (not tmpfs), the test's own name.
+    area = os.path.join(c.fixtures, "swapfile.test")
+    for old in swap_areas():  # left by a killed run of this test
+        if os.path.basename(old) == "swapfile.test":
+            subprocess.run(["swapoff", old], capture_output=True)
+    try:
+        with open(area, "wb") as f:
+            os.fchmod(f.fileno(), 0o600)
+            os.posix_fallocate(f.fileno(), 0, SWAP_MIB * MIB)
+        mk = subprocess.run(["mkswap", area], capture_output=True, text=True)
+        on = subprocess.run(["swapon", area], capture_output=True, text=True) if mk.returncode == 0 else mk
+        if on.returncode != 0:
+            raise Skip("no swap area could be made here: %s" % (on.stderr.strip() or on.stdout.strip()))
+        ts = c.path("swap.csv")
+        p, r = c.run(["--csv", ts, "--interval", "50"], [c.fx("swap_out"), "64", "48", "32"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        check(v["out_vm_swap_kib"] == 48 * 1024, "MADV_PAGEOUT left VmSwap at %d KiB, not 48 MiB" % v["out_vm_swap_kib"])
+        check(v["high_vm_swap_kib"] == 0, "the pages written again are still in swap: %s" % v)
+        rows = [(int(x["rss_bytes"]), int(x["swap_bytes"]), int(x["anon_bytes"])) for x in read_csv(ts)]
+        out = (v["out_vmrss_kib"] * KIB, v["out_vm_swap_kib"] * KIB)
+        check(sum(1 for x in rows if x[:2] == out) >= 3,
+              "no three rows of the pause show RSS %d with swap %d: %s" % (out + (sorted(set(rows)),)))
+        at = r["peak_rss"]["at_peak"]
+        exact(r["peak_rss"]["bytes"], v["high_vmrss_kib"] * KIB, "peak vs VmRSS at the high")
+        exact(at["anon_bytes"], v["high_rss_anon_kib"] * KIB, "anon at the peak vs RssAnon")
+        # A swap-in counts its page into anon before it takes it out of swap
+        # (do_swap_page): at the first instant of the high, the last page
+        # written is in both, and the swap part is that one page.
+        exact(at["swap_bytes"], 4096, "swap at the peak, the instant the last page came back")
+        exact(r["final"]["swap_bytes"], 0, "swap at the end")
+        exact(r["final"]["rss_bytes"], 0, "RSS at the end")
+        no_loss(r)
+    finally:
+        if area in swap_areas():
+            subprocess.run(["swapoff", area], capture_output=True)
+        if os.path.exists(area):
+            os.unlink(area)
 
 
 @test
