@@ -109,6 +109,33 @@ def swapped_pages_are_reported_apart(c):
 
 
 @test
+@serial("reserves hugetlb pages for the whole host (vm.nr_hugepages)")
+def hugetlb_pages_are_outside_rss(c):
+    """16 MiB of hugetlb pages (MAP_HUGETLB) beside 8 MiB of ordinary memory:
+    RSS leaves hugetlb pages out (the kernel counts them in HugetlbPages), and
+    so does memtrace, as its README says: the peak is the fixture's VmRSS at
+    its high, to the byte, while HugetlbPages shows the 16 MiB were used."""
+    knob = "/proc/sys/vm/nr_hugepages"
+    with open(knob) as f:
+        before = int(f.read())
+    try:
+        with open(knob, "w") as f:
+            f.write(str(before + 8))
+        with open(knob) as f:
+            if int(f.read()) < before + 8:
+                raise Skip("the kernel could not reserve 8 hugetlb pages of 2 MiB")
+        p, r = c.run([], [c.fx("hugetlb_map"), "16", "8"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+        v = fixture_values(p.stdout)
+        check(v["hugetlb_kib"] == 16 * 1024, "the fixture held %d KiB of hugetlb pages, not 16 MiB" % v["hugetlb_kib"])
+        exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "peak vs VmRSS (hugetlb pages left out)")
+        no_loss(r)
+    finally:
+        with open(knob, "w") as f:
+            f.write(str(before))
+
+
+@test
 def page_faults_match_rusage(c):
     """A child touching 16 MiB: its fault count is the kernel's minflt + majflt
     from /proc/PID/stat, read by its parent once it has exited, exactly."""
