@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from overhead import stats_of_run  # noqa: E402
 from sysctl_guard import SysctlGuard  # noqa: E402
 
-PROGRAMS = ("on_newtask", "on_exit", "on_rss_stat", "on_mmap_unlock")
+PROGRAMS = ("on_newtask", "on_exit", "on_rss_stat", "on_mmap_unlock", "on_mmap_write_lock")
 
 
 def one_run(memtrace, cmd):
