@@ -396,6 +396,44 @@ static long spin_step(__u32 i, void *deadline)
 	return bpf_ktime_get_ns() >= *(__u64 *)deadline;
 }
 
+/* *at becomes v if v is larger; a few tries, then the other writer's larger value stands. */
+static __always_inline void raise_to(__u64 *at, __u64 v)
+{
+	__u64 old = *at, seen;
+	int i;
+
+	for (i = 0; i < 4 && v > old; i++) {
+		seen = __sync_val_compare_and_swap(at, old, v);
+		if (seen == old)
+			break;
+		old = seen;
+	}
+}
+
+/*
+ * Hugetlb pages (MAP_HUGETLB, hugetlbfs) are outside RSS and move no RSS
+ * counter, and no event marks their faults: memtrace reads the mm's count
+ * where the mm's lock is released (exit_mm() takes it while the pages are
+ * still mapped) or its write lock taken (munmap() and the like, before they
+ * free any), and in the refresh pass, so that the report can say they were
+ * there: the most seen, a lower bound of the most held.
+ */
+static __always_inline void note_hugetlb(struct mt_proc *proc, struct mm_struct *mm)
+{
+	struct mt_tree_slot *slot;
+	__u64 pages;
+
+	if (!bpf_core_field_exists(mm->hugetlb_usage))
+		return;
+	pages = mm->hugetlb_usage.counter;
+	if (pages <= proc->hugetlb_pages_seen)
+		return;
+	raise_to(&proc->hugetlb_pages_seen, pages);
+	slot = tree_slot();
+	if (slot)
+		raise_to(&slot->tree.hugetlb_pages_seen, pages);
+}
+
 /* Busy for ns nanoseconds (test_exit_spin_ns). */
 static __noinline void spin_for(__u64 ns)
 {
@@ -633,8 +671,29 @@ int BPF_PROG(on_mmap_unlock, struct mm_struct *mm, bool write)
 	__u32 tgid;
 
 	proc = proc_of_mm(mm, &tgid);
-	if (proc)
+	if (proc) {
 		reread_pgtables(proc, tgid, mm, 1);
+		note_hugetlb(proc, mm);
+	}
+	return 0;
+}
+
+/*
+ * Hugetlb faults take no mmap lock (the per-VMA lock serves them), and
+ * munmap() drops the mm's hugetlb count under its write lock, before the
+ * release above: a look as the write lock is taken sees the pages it frees.
+ */
+SEC("tp_btf/mmap_lock_acquire_returned")
+int BPF_PROG(on_mmap_write_lock, struct mm_struct *mm, bool write, bool success)
+{
+	struct mt_proc *proc;
+	__u32 tgid;
+
+	if (!write || !success)
+		return 0;
+	proc = proc_of_mm(mm, &tgid);
+	if (proc)
+		note_hugetlb(proc, mm);
 	return 0;
 }
 
@@ -663,6 +722,7 @@ static __noinline void refresh_process(struct task_struct *t, __u32 tid, __u32 t
 	if (!mm || proc->mm != (__u64)mm || (proc->flags & (MT_PROC_SHARED_VM | MT_PROC_DEAD)))
 		return;
 	reread_pgtables(proc, tgid, mm, 0);
+	note_hugetlb(proc, mm);
 }
 
 /* Whether the visit of t's leader refreshes t's process: the leader runs on t's mm. */

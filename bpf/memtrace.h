@@ -84,6 +84,7 @@ struct mt_proc {
 	__u64 pgtables_seq;
 	__s64 pend_threads;  /* thread changes whose lock timed out, applied with the next */
 	__s64 pend_kstack_bytes;
+	__u64 hugetlb_pages_seen; /* largest mm->hugetlb_usage read (outside RSS: not counted) */
 	__u32 tgid;          /* the kernel's (initial namespace) number: the key */
 	__u32 ppid;
 	__u32 ns_tgid;       /* as memtrace's own PID namespace sees them (0: not visible) */
@@ -138,6 +139,7 @@ struct mt_tree {
 	__u64 proc_records_dropped; /* process exit records that did not fit the ring buffer */
 	__u64 zero_pending;   /* dead processes whose exit waits to be applied */
 	__u64 resyncs;        /* processes re-read whole after a lost change */
+	__u64 hugetlb_pages_seen; /* the most any one process was seen to hold */
 	/* --limit: the first change that took the tree above it. */
 	struct mt_mem limit_mem;   /* the tree's sums just after that change */
 	__u64 limit_ns;            /* when; 0: never */
@@ -185,9 +187,9 @@ struct mt_proc_event {
 
 _Static_assert(sizeof(struct mt_mem) == 56, "mt_mem layout");
 _Static_assert(sizeof(struct mt_args_event) == 16 + MT_ARGS_LEN, "mt_args_event layout");
-_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 22 * 8 + 8 * 4 + 16, "mt_proc layout");
+_Static_assert(sizeof(struct mt_proc) == 56 * 4 + 23 * 8 + 8 * 4 + 16, "mt_proc layout");
 _Static_assert(sizeof(struct mt_task) == 88, "mt_task layout");
-_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 16 + 56 + 3 * 8 + 2 * 4,
+_Static_assert(sizeof(struct mt_tree) == 56 * 4 + 8 * 8 + 8 * 17 + 56 + 3 * 8 + 2 * 4,
 	       "mt_tree layout");
 _Static_assert(sizeof(struct mt_tree_slot) == 8 + sizeof(struct mt_tree), "mt_tree_slot layout");
 _Static_assert(sizeof(struct mt_task_event) == 96, "mt_task_event layout");

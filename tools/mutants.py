@@ -251,6 +251,23 @@ MUTANTS = [
       ("\t\t\telse if (member == MM_SWAPENTS)\n\t\t\t\tc.pages[MT_SWAP] = pages;",
        "\t\t\telse if (member == MM_SWAPENTS)\n\t\t\t\tc.pages[MT_SHMEM] = pages;"),
       ["swapped_pages_are_reported_apart"]),
+    M("hugetlb pages not looked at as the mm's write lock is taken (munmap frees them unseen)",
+      ("\tif (!write || !success)\n\t\treturn 0;\n\tproc = proc_of_mm(mm, &tgid);\n\tif (proc)\n\t\tnote_hugetlb(proc, mm);",
+       "\tif (!write || !success)\n\t\treturn 0;\n\tproc = proc_of_mm(mm, &tgid);\n\t(void)proc;"),
+      ["hugetlb_pages_are_outside_rss_and_reported"]),
+    M("hugetlb pages not looked at as the mm's lock is released (exit_mm() frees them unseen)",
+      ("\t\treread_pgtables(proc, tgid, mm, 1);\n\t\tnote_hugetlb(proc, mm);", "\t\treread_pgtables(proc, tgid, mm, 1);"),
+      ["hugetlb_pages_are_outside_rss_and_reported"]),
+    M("hugetlb pages not looked at by the refresh pass",
+      ("\treread_pgtables(proc, tgid, mm, 0);\n\tnote_hugetlb(proc, mm);", "\treread_pgtables(proc, tgid, mm, 0);"),
+      ["hugetlb_pages_are_outside_rss_and_reported"]),
+    M("the tree's hugetlb figure not raised (only the processes')",
+      ("\tif (slot)\n\t\traise_to(&slot->tree.hugetlb_pages_seen, pages);", "\t(void)slot;"),
+      ["hugetlb_pages_are_outside_rss_and_reported"]),
+    M("the munmap look at hugetlb pages loaded without a pool (a cost at every mmap lock, for nothing)",
+      ("bpf_program__set_autoload(skel->progs.on_mmap_write_lock, t->si.hugetlb_pool);",
+       "bpf_program__set_autoload(skel->progs.on_mmap_write_lock, 1);"),
+      ["hugetlb_pages_are_outside_rss_and_reported"]),
 ]
 
 

@@ -199,6 +199,7 @@ static void fill_row(struct proc_row *row, const struct mt_proc *p, int live)
 	i->threads_total = p->threads_total;
 	i->peak_threads = p->peak_threads;
 	i->faults = p->faults;
+	i->hugetlb_pages_seen = p->hugetlb_pages_seen;
 	i->kernel_tgid = p->tgid;
 	i->tgid = p->ns_tgid ? p->ns_tgid : p->tgid;
 	i->ppid = p->ns_tgid ? p->ns_ppid : p->ppid;

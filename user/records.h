@@ -35,6 +35,7 @@ struct proc_info {
 	__u64 threads_total;
 	__s64 peak_threads;
 	__u64 faults;
+	__u64 hugetlb_pages_seen;
 	__u32 kernel_tgid; /* the kernel side's key: exit records and command lines */
 	__u32 tgid;        /* as memtrace's own PID namespace sees it, where it can */
 	__u32 ppid;

@@ -126,6 +126,17 @@ static void print_sharing(FILE *f, const struct summary *s)
 	fprintf(f, LABEL "%s\n", "", "(PSS splits a page among its sharers: memtrace(1))");
 }
 
+/* Outside RSS and counted nowhere: the report says they were there (a lower bound). */
+static void print_hugetlb(FILE *f, const struct summary *s)
+{
+	char b[32];
+
+	if (!s->tree.hugetlb_pages_seen)
+		return;
+	fprintf(f, LABEL "%s or more (one process), outside RSS: not counted\n", "Hugetlb pages:",
+		format_bytes(b, sizeof(b), (int64_t)(s->tree.hugetlb_pages_seen * s->si->page_size)));
+}
+
 static void print_processes(FILE *f, const struct summary *s, int top, int all)
 {
 	const struct records *r = s->rec;
@@ -220,6 +231,7 @@ void report_text(FILE *f, const struct summary *s, int top, int all)
 	fprintf(f, LABEL "%s\n", "Page faults:", format_count(buf, sizeof(buf), (int64_t)s->faults));
 	print_lost(f, s);
 	print_sharing(f, s);
+	print_hugetlb(f, s);
 	if (all) {
 		char a[32], b[32];
 

@@ -88,6 +88,7 @@ static void write_process(struct json *j, const struct proc_row *row, const stru
 	json_uint(j, "page_faults", p->faults);
 	json_double(j, "peak_t_ms", ms_since_start(s, p->own_peak_ns));
 	json_int(j, "peak_kernel_bytes", p->own_peak_kernel_bytes);
+	json_uint(j, "hugetlb_seen_bytes", p->hugetlb_pages_seen * s->si->page_size);
 	write_mem(j, "peak", &p->own_peak, s);
 	write_mem(j, "at_tree_rss_peak", &row->at_peak[MT_PEAK_RSS], s);
 	write_mem(j, "at_tree_total_peak", &row->at_peak[MT_PEAK_TOTAL], s);
@@ -184,6 +185,8 @@ void report_json_write(struct json *jw, const char *key, const struct summary *s
 	json_uint(&j, "recursion_misses", s->recursion_misses);
 	json_uint(&j, "no_memory", s->record_failures);
 	json_end_object(&j);
+
+	json_uint(&j, "hugetlb_seen_bytes", s->tree.hugetlb_pages_seen * s->si->page_size);
 
 	json_begin_object(&j, "shared_pages");
 	json_uint(&j, "rss_sum_bytes", s->sharing.rss_bytes);

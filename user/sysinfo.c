@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Facts about this kernel that BPF cannot read: slab object sizes, page size. */
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -28,6 +29,38 @@ static int read_u64(const char *path, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Whether any size of hugetlb page has a pool (reserved or overcommitted
+ * pages): without one no process can get such pages. A kernel without
+ * hugetlb has no /sys/kernel/mm/hugepages.
+ */
+static int hugetlb_pool_exists(void)
+{
+	static const char *const knobs[] = { "nr_hugepages", "nr_overcommit_hugepages" };
+	const char *dir = "/sys/kernel/mm/hugepages";
+	char path[512];
+	struct dirent *e;
+	uint64_t n;
+	int found = 0;
+	size_t i;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		if (strncmp(e->d_name, "hugepages-", 10))
+			continue;
+		for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, knobs[i]);
+			if (read_u64(path, &n) == 0 && n > 0)
+				found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 void sysinfo_read(struct sysinfo_mt *si)
 {
 	struct utsname u;
@@ -47,6 +80,7 @@ void sysinfo_read(struct sysinfo_mt *si)
 		si->pid_max = PID_MAX_FALLBACK;
 	if (read_u64("/proc/sys/kernel/threads-max", &si->threads_max) || si->threads_max == 0)
 		si->threads_max = si->pid_max;
+	si->hugetlb_pool = hugetlb_pool_exists();
 	if (uname(&u) == 0)
 		snprintf(si->kernel_release, sizeof(si->kernel_release), "%s", u.release);
 }

@@ -20,6 +20,7 @@ struct sysinfo_mt {
 	int task_struct_from_slab;  /* 0 when the fallback was used */
 	uint64_t pid_max;           /* kernel.pid_max at start (the x86-64 limit if unreadable) */
 	uint64_t threads_max;       /* kernel.threads-max at start (pid_max if unreadable) */
+	int hugetlb_pool;           /* some size of hugetlb page had a pool at start */
 	char kernel_release[128];
 };
 

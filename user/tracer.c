@@ -210,6 +210,12 @@ int tracer_open(struct tracer *t, const struct settings *s, struct records *rec)
 	bpf_map__set_max_entries(skel->maps.events, (unsigned int)s->ringbuf_bytes);
 	bpf_program__set_autoload(skel->progs.on_exit, kf.exit_group_dead);
 	bpf_program__set_autoload(skel->progs.on_exit_task_only, !kf.exit_group_dead);
+	/*
+	 * Its only use is hugetlb pages, and it runs at every mmap lock of the
+	 * machine (77 ns each, 14 per thread's life in rust-threads): only
+	 * where a pool can give out such pages.
+	 */
+	bpf_program__set_autoload(skel->progs.on_mmap_write_lock, t->si.hugetlb_pool);
 
 	err = memtrace_bpf__load(skel);
 	if (err) {

@@ -216,7 +216,7 @@ def json_fields_complete(c):
            "memtrace_exit_code", "interrupted", "timed_out", "wall_s", "user_s", "sys_s", "startup_ms",
            "page_size", "task_struct_bytes", "thread_kernel_bytes", "peak_rss", "peak_total", "peak_kernel",
            "final", "processes", "threads", "page_faults", "events", "memtrace_self", "per_process", "tasks",
-           "limit", "cgroup", "waited", "shared_pages"}
+           "limit", "cgroup", "waited", "shared_pages", "hugetlb_seen_bytes"}
     check(set(r) == top, "top-level keys: extra %s, missing %s" % (set(r) - top, top - set(r)))
     check(r["schema"] == "memtrace-report/1" and r["run"] == 1, "schema/run")
     check(r["kernel"] == os.uname().release, "kernel %r" % r["kernel"])
@@ -224,6 +224,7 @@ def json_fields_complete(c):
     check(r["exit"] == {"status": 0, "signal": None} and r["memtrace_exit_code"] == 0, "exit %s" % r["exit"])
     check(r["interrupted"] == 0 and r["timed_out"] == 0, "flags")
     check(r["limit"] is None and r["cgroup"] is None and r["waited"] == 0, "no --limit, --cgroup, --wait")
+    check(r["hugetlb_seen_bytes"] == 0, "hugetlb_seen_bytes %s: nothing maps any" % r["hugetlb_seen_bytes"])
     check(set(r["shared_pages"]) == {"rss_sum_bytes", "pss_sum_bytes", "t_ms", "processes", "warning"},
           "shared_pages %s" % r["shared_pages"])
     check(0 < r["wall_s"] <= took and 0 < r["startup_ms"] < r["wall_s"] * 1000 + 1000, "times %s %s" % (
@@ -257,7 +258,7 @@ def json_fields_complete(c):
     check(set(r["memtrace_self"]) == {"vmhwm_bytes", "vmrss_bytes"}, "memtrace_self")
     pkeys = {"pid", "ppid", "comm", "live", "attached", "start_rss_bytes", "start_ms", "exit_ms", "exit", "execs",
              "threads_total", "threads_peak", "page_faults", "peak_t_ms", "peak_kernel_bytes", "peak",
-             "at_tree_rss_peak", "at_tree_total_peak", "shared_vm", "cmdline"}
+             "at_tree_rss_peak", "at_tree_total_peak", "shared_vm", "cmdline", "hugetlb_seen_bytes"}
     tids = sorted(int(x.split("=")[1]) for x in p.stdout.split() if x.startswith("tid="))
     leader_of = {}
     for t in r["tasks"]:
@@ -271,6 +272,7 @@ def json_fields_complete(c):
         check(x["start_ms"] <= x["peak_t_ms"] <= x["exit_ms"] <= r["wall_s"] * 1000 + 0.001, "times of %d" % x["pid"])
         check(x["peak_kernel_bytes"] == x["peak"]["kernel_bytes"], "peak_kernel_bytes of %d" % x["pid"])
         check(x["shared_vm"] == 0, "shared_vm of %d: each has its own mm" % x["pid"])
+        check(x["hugetlb_seen_bytes"] == 0, "hugetlb_seen_bytes of %d: it maps none" % x["pid"])
         check(set(x["peak"]) == mem_keys() and set(x["at_tree_rss_peak"]) == mem_keys(), "memory objects")
     first = [x for x in r["per_process"] if x["ppid"] not in pids][0]
     check(first["execs"] == 1 and first["start_rss_bytes"] == 0, "the command: %s" % first)

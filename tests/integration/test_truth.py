@@ -108,13 +108,38 @@ def swapped_pages_are_reported_apart(c):
             os.unlink(area)
 
 
+def hugetlb_pool_exists():
+    """Whether any size of hugetlb page has reserved or overcommitted pages."""
+    top = "/sys/kernel/mm/hugepages"
+    for d in os.listdir(top) if os.path.isdir(top) else []:
+        for knob in ("nr_hugepages", "nr_overcommit_hugepages"):
+            with open(os.path.join(top, d, knob)) as f:
+                if int(f.read()) > 0:
+                    return True
+    return False
+
+
+def write_lock_program_loaded(c):
+    """Whether memtrace loads its munmap look at hugetlb pages (libbpf's log, -vv)."""
+    p = subprocess.run([c.memtrace, "-vv", "--", "true"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "memtrace -vv true: exit %d" % p.returncode)
+    return "prog 'on_mmap_write_lock': skipped loading" not in p.stderr
+
+
 @test
 @serial("reserves hugetlb pages for the whole host (vm.nr_hugepages)")
-def hugetlb_pages_are_outside_rss(c):
-    """16 MiB of hugetlb pages (MAP_HUGETLB) beside 8 MiB of ordinary memory:
+def hugetlb_pages_are_outside_rss_and_reported(c):
+    """16 MiB of hugetlb pages (MAP_HUGETLB) beside 8 MiB of ordinary memory.
     RSS leaves hugetlb pages out (the kernel counts them in HugetlbPages), and
-    so does memtrace, as its README says: the peak is the fixture's VmRSS at
-    its high, to the byte, while HugetlbPages shows the 16 MiB were used."""
+    so does memtrace's peak: the fixture's VmRSS at its high, to the byte. The
+    report says they were there: hugetlb_seen_bytes is the fixture's
+    HugetlbPages, in JSON (tree and process) and in a line of the text, for a
+    command that frees them before it exits (seen as munmap takes the mm's
+    write lock), one that exits holding them with no mmap after their faults
+    (seen as exit_mm() releases the mm's lock), and a process attached with -p
+    that holds them (seen by the refresh pass: it takes no lock and does not
+    exit meanwhile). Without a hugetlb pool the program that looks at munmap
+    is not loaded: it would run at every mmap lock of the host for nothing."""
     knob = "/proc/sys/vm/nr_hugepages"
     with open(knob) as f:
         before = int(f.read())
@@ -124,15 +149,51 @@ def hugetlb_pages_are_outside_rss(c):
         with open(knob) as f:
             if int(f.read()) < before + 8:
                 raise Skip("the kernel could not reserve 8 hugetlb pages of 2 MiB")
-        p, r = c.run([], [c.fx("hugetlb_map"), "16", "8"])
-        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
-        v = fixture_values(p.stdout)
-        check(v["hugetlb_kib"] == 16 * 1024, "the fixture held %d KiB of hugetlb pages, not 16 MiB" % v["hugetlb_kib"])
-        exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "peak vs VmRSS (hugetlb pages left out)")
+        check(write_lock_program_loaded(c), "a hugetlb pool, and on_mmap_write_lock is not loaded")
+        for how in ("free", "exit"):
+            p, r = c.run([], [c.fx("hugetlb_map"), "16", "8", how])
+            check(p.returncode == 0, "%s: exit %d: %s" % (how, p.returncode, p.stderr))
+            v = fixture_values(p.stdout)
+            check(v["hugetlb_kib"] == 16 * 1024, "%s: the fixture held %d KiB of hugetlb pages" % (how, v["hugetlb_kib"]))
+            exact(r["peak_rss"]["bytes"], v["vmrss_kib"] * KIB, "%s: peak vs VmRSS (hugetlb pages left out)" % how)
+            exact(r["hugetlb_seen_bytes"], 16 * MIB, "%s: hugetlb_seen_bytes" % how)
+            exact(r["per_process"][0]["hugetlb_seen_bytes"], 16 * MIB, "%s: the process's hugetlb_seen_bytes" % how)
+            check("\n  Hugetlb pages:        16.0 MiB or more (one process), outside RSS: not counted\n" in p.stderr,
+                  "%s: no Hugetlb pages line in %r" % (how, p.stderr[-600:]))
+            no_loss(r)
+
+        fx = subprocess.Popen([c.fx("hugetlb_map"), "16", "8", "hold"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+        try:
+            v = {}
+            for line in fx.stdout:
+                key, _, val = line.strip().partition("=")
+                v[key] = int(val)
+                if key == "hugetlb_kib":
+                    break
+            mt = subprocess.run([c.memtrace, "--json", c.path("huge.json"), "-p", str(v["pid"]), "--duration", "0.5"],
+                                capture_output=True, text=True, timeout=60)
+            with open("/proc/%d/status" % v["pid"]) as f:  # idle on its stdin since it printed
+                now = {k: int(x.split()[0]) for k, _, x in (l.partition(":") for l in f) if k in ("VmRSS", "HugetlbPages")}
+        finally:
+            fx.stdin.close()
+            fx.wait(timeout=30)
+        check(mt.returncode == 0, "attached: exit %d: %s" % (mt.returncode, mt.stderr))
+        r = c.load_json("huge.json")
+        check(now["HugetlbPages"] == 16 * 1024, "attached: the fixture holds %d KiB of hugetlb pages" % now["HugetlbPages"])
+        exact(r["peak_rss"]["bytes"], now["VmRSS"] * KIB, "attached: peak vs VmRSS")
+        exact(r["hugetlb_seen_bytes"], 16 * MIB, "attached: hugetlb_seen_bytes")
         no_loss(r)
     finally:
         with open(knob, "w") as f:
             f.write(str(before))
+
+    p, r = c.run([], [c.fx("alloc_free"), "8", "8"])
+    check(r["hugetlb_seen_bytes"] == 0 and "Hugetlb pages:" not in p.stderr,
+          "no hugetlb pages, yet the report names some: %s" % r["hugetlb_seen_bytes"])
+    # At every mmap lock of the machine it costs, and without a pool nothing can need it.
+    if not hugetlb_pool_exists():
+        check(not write_lock_program_loaded(c), "no hugetlb pool, yet on_mmap_write_lock is loaded")
 
 
 @test
