@@ -215,19 +215,28 @@ def pages_faulted_into_an_exiting_process_are_not_kept(c):
         env = dict(os.environ, MEMTRACE_TEST_EXIT_SPIN_NS=str(100 * 1000 * 1000))
         if older:
             env["MEMTRACE_OLDER_KERNEL_PROGRAMS"] = "1"
-        p, r = c.run([], [c.fx("remote_write_exit"), "256"], env=env)
         what = "older programs" if older else "this kernel's programs"
-        check(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
-        v = fixture_values(p.stdout)
-        # Writes went on while the child exited: none without memtrace's spin, about
-        # 40,000 with it here alone; CI, beside other tests, wrote 1,390 in all.
-        check(v["exiting_pages"] >= 500, "%s: only %d of %d pages written while the child exited"
-              % (what, v["exiting_pages"], v["remote_pages"]))
-        check(r["processes"]["total"] == 2 and r["processes"]["still_running"] == 0,
-              "%s: processes %s" % (what, r["processes"]))
-        check(r["final"]["rss_bytes"] == 0 and r["final"]["kernel_bytes"] == 0,
-              "%s: final %s" % (what, r["final"]))
-        no_loss(r)
+        # Writes go on while the child exits: none without memtrace's spin, about
+        # 40,000 with it here alone, 1,390 in all once in CI beside other tests. A
+        # writer kept off the CPUs for the whole spin runs no race: every run must
+        # end at zero, and one in three must have run the race.
+        raced = []
+        for _ in range(3):
+            p, r = c.run([], [c.fx("remote_write_exit"), "256"], env=env)
+            check(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
+            v = fixture_values(p.stdout)
+            check(r["processes"]["total"] == 2 and r["processes"]["still_running"] == 0,
+                  "%s: processes %s" % (what, r["processes"]))
+            check(r["final"]["rss_bytes"] == 0 and r["final"]["kernel_bytes"] == 0,
+                  "%s: final %s after %d pages written while the child exited"
+                  % (what, r["final"], v["exiting_pages"]))
+            no_loss(r)
+            raced.append("%d of %d" % (v["exiting_pages"], v["remote_pages"]))
+            if v["exiting_pages"] >= 500:
+                break
+        else:
+            raise Failure("%s: the race never ran: pages written while the child exited, in 3 runs: %s"
+                          % (what, ", ".join(raced)))
 
 
 @test
