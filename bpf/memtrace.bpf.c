@@ -413,10 +413,9 @@ static __always_inline void raise_to(__u64 *at, __u64 v)
 /*
  * Hugetlb pages (MAP_HUGETLB, hugetlbfs) are outside RSS and move no RSS
  * counter, and no event marks their faults: memtrace reads the mm's count
- * where the mm's lock is released (exit_mm() takes it while the pages are
- * still mapped) or its write lock taken (munmap() and the like, before they
- * free any), and in the refresh pass, so that the report can say they were
- * there: the most seen, a lower bound of the most held.
+ * as the mm's write lock is taken (munmap() and the like, before they free
+ * any), at a process's exit and in the refresh pass, so that the report can
+ * say they were there: the most seen, a lower bound of the most held.
  */
 static __always_inline void note_hugetlb(struct mt_proc *proc, struct mm_struct *mm)
 {
@@ -516,6 +515,9 @@ static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 		if (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs)
 			bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm),
 						  p->group_leader->comm);
+		/* Hugetlb pages held to the end: since 6.16 the mm is still whole here. */
+		if (p->mm && !(proc->flags & MT_PROC_SHARED_VM))
+			note_hugetlb(proc, p->mm);
 		c.zero = 1;
 		c.d_procs = -1;
 		c.kind = MT_KIND_EXIT;
@@ -671,10 +673,8 @@ int BPF_PROG(on_mmap_unlock, struct mm_struct *mm, bool write)
 	__u32 tgid;
 
 	proc = proc_of_mm(mm, &tgid);
-	if (proc) {
+	if (proc)
 		reread_pgtables(proc, tgid, mm, 1);
-		note_hugetlb(proc, mm);
-	}
 	return 0;
 }
 

@@ -136,7 +136,7 @@ def hugetlb_pages_are_outside_rss_and_reported(c):
     HugetlbPages, in JSON (tree and process) and in a line of the text, for a
     command that frees them before it exits (seen as munmap takes the mm's
     write lock), one that exits holding them with no mmap after their faults
-    (seen as exit_mm() releases the mm's lock), and a process attached with -p
+    (seen at its exit, the mm still whole), and a process attached with -p
     that holds them (seen by the refresh pass: it takes no lock and does not
     exit meanwhile). Without a hugetlb pool the program that looks at munmap
     is not loaded: it would run at every mmap lock of the host for nothing."""
