@@ -63,7 +63,8 @@ def swap_areas():
 def swapped_pages_are_reported_apart(c):
     """64 MiB touched, its first 48 MiB pushed to swap (MADV_PAGEOUT), 32 MiB
     more, a 500 ms pause: the time series' rows in it show the fixture's
-    VmRSS (the swapped pages left out) and VmSwap, 48 MiB, to the byte. Then
+    VmRSS (the swapped pages left out) and VmSwap (most of the 48 MiB), to
+    the byte. Then
     the swapped pages are written again, back into RSS and out of swap: the
     peak is VmRSS at that high, its swap part the one page the last swap-in
     has yet to take out, and the tree ends at zero. The
@@ -85,7 +86,9 @@ def swapped_pages_are_reported_apart(c):
         p, r = c.run(["--csv", ts, "--interval", "50"], [c.fx("swap_out"), "64", "48", "32"])
         check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
         v = fixture_values(p.stdout)
-        check(v["out_vm_swap_kib"] == 48 * 1024, "MADV_PAGEOUT left VmSwap at %d KiB, not 48 MiB" % v["out_vm_swap_kib"])
+        # MADV_PAGEOUT passes over a page still in a CPU's batch on its way to the LRU
+        # (20 of 12,288 once): the truth is the fixture's own VmSwap, most of the 48 MiB.
+        check(v["out_vm_swap_kib"] >= 40 * 1024, "MADV_PAGEOUT left VmSwap at %d KiB of 48 MiB" % v["out_vm_swap_kib"])
         check(v["high_vm_swap_kib"] == 0, "the pages written again are still in swap: %s" % v)
         rows = [(int(x["rss_bytes"]), int(x["swap_bytes"]), int(x["anon_bytes"])) for x in read_csv(ts)]
         out = (v["out_vmrss_kib"] * KIB, v["out_vm_swap_kib"] * KIB)
