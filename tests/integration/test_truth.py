@@ -64,10 +64,9 @@ def swapped_pages_are_reported_apart(c):
     """64 MiB touched, its first 48 MiB pushed to swap (MADV_PAGEOUT), 32 MiB
     more, a 500 ms pause: the time series' rows in it show the fixture's
     VmRSS (the swapped pages left out) and VmSwap (most of the 48 MiB), to
-    the byte. Then
-    the swapped pages are written again, back into RSS and out of swap: the
-    peak is VmRSS at that high, its swap part the one page the last swap-in
-    has yet to take out, and the tree ends at zero. The
+    the byte. Then the swapped pages are written again, back into RSS and
+    out of swap: the peak is VmRSS at that high, its swap part the one page
+    the last swap-in has yet to take out, and the tree ends at zero. The
     swap area is a file of the test's, on a disk."""
     # A file system that swap files can live on (not tmpfs), the test's own name.
     area = os.path.join(c.fixtures, "swapfile.test")
@@ -180,6 +179,7 @@ def hugetlb_pages_are_outside_rss_and_reported(c):
                 v[key] = int(val)
                 if key == "hugetlb_kib":
                     break
+            check("pid" in v and "hugetlb_kib" in v, "the holding fixture did not start: %s" % v)
             mt = subprocess.run([c.memtrace, "--json", c.path("huge.json"), "-p", str(v["pid"]), "--duration", "0.5"],
                                 capture_output=True, text=True, timeout=60)
             with open("/proc/%d/status" % v["pid"]) as f:  # idle on its stdin since it printed
