@@ -6,8 +6,9 @@ set -eu
 
 want="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev libcurl4-openssl-dev pkg-config make gcc procps util-linux libcap2-bin"
 if [ "${1:-build}" = bench ]; then
-	# The servers are for the ecosystem tests, which start and stop them themselves.
-	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion tmux prometheus prometheus-pushgateway prometheus-node-exporter"
+	# The servers are for the ecosystem tests, which start and stop them themselves;
+	# mount has swapon and swapoff, for the swap test's own swap file.
+	want="$want gnuplot-nox time elixir mono-mcs mono-runtime bash-completion tmux mount prometheus prometheus-pushgateway prometheus-node-exporter"
 fi
 # make test-kernels: boot Debian's kernel packages in QEMU with a busybox initramfs.
 if [ "${1:-build}" = kernels ]; then

@@ -80,8 +80,11 @@ def swapped_pages_are_reported_apart(c):
                 os.posix_fallocate(f.fileno(), 0, SWAP_MIB * MIB)
         except OSError as e:
             raise Skip("no room for a %d MiB swap file here: %s" % (SWAP_MIB, e))
-        mk = subprocess.run(["mkswap", area], capture_output=True, text=True)
-        on = subprocess.run(["swapon", area], capture_output=True, text=True) if mk.returncode == 0 else mk
+        try:
+            mk = subprocess.run(["mkswap", area], capture_output=True, text=True)
+            on = subprocess.run(["swapon", area], capture_output=True, text=True) if mk.returncode == 0 else mk
+        except FileNotFoundError as e:  # tools/deps.sh installs them: util-linux, mount
+            raise Failure("no %s: tools/deps.sh bench installs it" % e.filename)
         if on.returncode != 0:
             raise Skip("no swap area could be made here: %s" % (on.stderr.strip() or on.stdout.strip()))
         ts = c.path("swap.csv")
