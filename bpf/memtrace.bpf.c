@@ -512,12 +512,14 @@ static __always_inline int handle_exit(struct task_struct *p, int group_dead)
 		proc->ns_ppid = ns_tgid_of(parent);
 		proc->exit_ns = now;
 		proc->exit_code = p->exit_code;
-		if (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs)
+		/* Its own name and mm, not those of the process whose mm it shares. */
+		if (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs) {
 			bpf_probe_read_kernel_str(proc->comm, sizeof(proc->comm),
 						  p->group_leader->comm);
-		/* Hugetlb pages held to the end, of its own mm: since 6.16 still whole here. */
-		if (p->mm && (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs))
-			note_hugetlb(proc, p->mm);
+			/* Hugetlb pages held to the end: since 6.16 the mm is still whole here. */
+			if (p->mm)
+				note_hugetlb(proc, p->mm);
+		}
 		c.zero = 1;
 		c.d_procs = -1;
 		c.kind = MT_KIND_EXIT;

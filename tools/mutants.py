@@ -256,7 +256,7 @@ MUTANTS = [
        "\tif (!write || !success)\n\t\treturn 0;\n\tproc = proc_of_mm(mm, &tgid);\n\t(void)proc;"),
       ["hugetlb_pages_are_outside_rss_and_reported"]),
     M("hugetlb pages not looked at by the exit (exit_mm() frees them unseen)",
-      ("\t\tif (p->mm && (!(proc->flags & MT_PROC_SHARED_VM) || proc->execs))\n\t\t\tnote_hugetlb(proc, p->mm);", ""),
+      ("\t\t\tif (p->mm)\n\t\t\t\tnote_hugetlb(proc, p->mm);", ""),
       ["hugetlb_pages_are_outside_rss_and_reported"]),
     M("hugetlb pages not looked at by the refresh pass",
       ("\treread_pgtables(proc, tgid, mm, 0);\n\tnote_hugetlb(proc, mm);", "\treread_pgtables(proc, tgid, mm, 0);"),

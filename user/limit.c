@@ -2,7 +2,6 @@
 /* --limit's arguments, and ending the rest of a tree that crossed it. */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
